@@ -1,0 +1,150 @@
+//! `check`: everything that can be wrong with a notes folder, gathered in one report: files that could
+//! not be read, malformed front matter and questions, empty sections, duplicate ids and `参照:` links
+//! to sections that do not exist. Also the coverage table (sections and questions per service/domain).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::notes::{NoteKind, NoteSet, Problem, Severity};
+use crate::questions::{Question, parse_bank};
+
+/// The outcome of checking a notes folder.
+#[derive(Debug)]
+pub struct CheckReport {
+    pub problems: Vec<Problem>,
+    pub files: usize,
+    pub sections: usize,
+    pub questions: usize,
+}
+
+impl CheckReport {
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|p| p.severity == Severity::Error).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.problems.len() - self.errors()
+    }
+}
+
+/// Checks notes and questions together (questions refer to sections).
+pub fn check(set: &NoteSet) -> CheckReport {
+    let mut problems = set.problems.clone();
+    let mut first_seen: HashMap<&str, (&str, usize)> = HashMap::new();
+    let mut sections = 0;
+    for note in set.notes.iter().filter(|n| n.front.kind == NoteKind::Notes) {
+        for section in &note.sections {
+            sections += 1;
+            if let Some((path, line)) = first_seen.insert(&section.id, (&section.path, section.line)) {
+                problems.push(Problem::error(
+                    &section.path,
+                    section.line,
+                    format!("section id `{}` is already used at {path}:{line}", section.id),
+                ));
+            }
+        }
+    }
+    let (questions, question_problems) = parse_bank(&set.notes);
+    problems.extend(question_problems);
+    for question in &questions {
+        if let Some(reference) = question.reference_id()
+            && !first_seen.contains_key(reference.as_str())
+        {
+            problems.push(Problem::error(
+                &question.path,
+                question.line,
+                format!(
+                    "question `{}` refers to `{}`, which is no section{}",
+                    question.id,
+                    question.reference.as_deref().unwrap_or_default(),
+                    closest_id(&reference, first_seen.keys().copied()).map(|id| format!(" (did you mean `{id}`?)")).unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    CheckReport { problems, files: set.notes.len(), sections, questions: questions.len() }
+}
+
+/// The existing id in the same file whose slug shares the most characters with `wanted`.
+fn closest_id<'a>(wanted: &str, ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let (wanted_path, wanted_slug) = wanted.split_once('#')?;
+    ids.filter(|id| id.split_once('#').is_some_and(|(path, _)| path == wanted_path))
+        .map(|id| {
+            let slug = id.split_once('#').map_or("", |(_, s)| s);
+            let shared = slug.chars().filter(|c| wanted_slug.contains(*c)).count();
+            (shared, id)
+        })
+        .filter(|(shared, _)| *shared > 0)
+        .max_by_key(|(shared, _)| *shared)
+        .map(|(_, id)| id)
+}
+
+/// Sections and questions counted per service and per exam domain.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    /// key → (sections, questions)
+    pub by_service: BTreeMap<String, (usize, usize)>,
+    pub by_domain: BTreeMap<String, (usize, usize)>,
+}
+
+pub fn coverage(set: &NoteSet) -> Coverage {
+    let mut coverage = Coverage::default();
+    let unknown = || "(none)".to_string();
+    for note in set.notes.iter().filter(|n| n.front.kind == NoteKind::Notes) {
+        let count = note.sections.iter().filter(|s| !s.text.trim().is_empty()).count();
+        coverage.by_service.entry(note.front.service.clone().unwrap_or_else(unknown)).or_default().0 += count;
+        for domain in domains_or_none(&note.front.domains) {
+            coverage.by_domain.entry(domain).or_default().0 += count;
+        }
+    }
+    let (questions, _) = parse_bank(&set.notes);
+    for question in &questions {
+        coverage.by_service.entry(question.service.clone().unwrap_or_else(unknown)).or_default().1 += 1;
+        for domain in domains_or_none(&question.domains) {
+            coverage.by_domain.entry(domain).or_default().1 += 1;
+        }
+    }
+    coverage
+}
+
+fn domains_or_none(domains: &[String]) -> Vec<String> {
+    if domains.is_empty() { vec!["(none)".to_string()] } else { domains.to_vec() }
+}
+
+/// Questions in the bank, for the quiz and tests; problems are `check`'s business.
+pub fn questions(set: &NoteSet) -> Vec<Question> {
+    parse_bank(&set.notes).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unresolved_references_are_errors_with_a_suggestion() {
+        let set = NoteSet::from_texts([
+            ("k.md", "# Kinesis\n## データ保持期間\n- 24 時間\n"),
+            (
+                "q.md",
+                "---\nkind: questions\n---\n## q1\n本文\n- [x] a\n- [ ] b\n解説: x\n参照: k.md#データ保持\n## q2\n本文\n- [x] a\n- [ ] b\n解説: x\n参照: k.md#データ保持期間\n",
+            ),
+        ]);
+        let report = check(&set);
+        assert_eq!(report.errors(), 1, "{:?}", report.problems);
+        let message = report.problems[0].to_string();
+        assert!(message.starts_with("q.md:4: error: question `q1` refers to `k.md#データ保持`"), "{message}");
+        assert!(message.contains("did you mean `k.md#データ保持期間`"), "{message}");
+        assert_eq!((report.sections, report.questions), (2, 2));
+    }
+
+    #[test]
+    fn coverage_counts_sections_and_questions_per_service_and_domain() {
+        let set = NoteSet::from_texts([
+            ("k.md", "---\nservice: Kinesis\ndomain: [development]\n---\n# K\nx\n## A\ny\n"),
+            ("q.md", "---\nkind: questions\nservice: Kinesis\ndomain: [development]\n---\n## q1\n本文\n- [x] a\n- [ ] b\n"),
+        ]);
+        let coverage = coverage(&set);
+        assert_eq!(coverage.by_service["Kinesis"], (2, 1));
+        assert_eq!(coverage.by_domain["development"], (2, 1));
+    }
+}

@@ -1,0 +1,78 @@
+//! What a question's wording asks for, read from its stem: how many choices to pick ("2 つ選択",
+//! "Choose two") and whether it asks for the false statement ("誤っているもの", "NOT").
+
+use unicode_normalization::UnicodeNormalization;
+
+/// How many answers the stem asks for; 1 unless it says otherwise.
+pub fn picks_requested(stem: &str) -> usize {
+    let text: String = stem.nfkc().collect::<String>().to_lowercase();
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    const JA_NUMBERS: [(&str, usize); 4] = [("二", 2), ("三", 3), ("2", 2), ("3", 3)];
+    for (number, count) in JA_NUMBERS {
+        for suffix in ["つ選", "つを選", "個選", "つの", "つ答"] {
+            if compact.contains(&format!("{number}{suffix}")) {
+                return count;
+            }
+        }
+    }
+    const EN_NUMBERS: [(&str, usize); 4] = [("two", 2), ("three", 3), ("2", 2), ("3", 3)];
+    for (number, count) in EN_NUMBERS {
+        for verb in ["choose", "select", "pick"] {
+            if text.contains(&format!("{verb} {number}")) || text.contains(&format!("({verb} {number}")) {
+                return count;
+            }
+        }
+    }
+    1
+}
+
+/// Whether the stem asks for the choice that is *not* true / not suitable.
+pub fn is_negated(stem: &str) -> bool {
+    let text: String = stem.nfkc().collect();
+    const JA: [&str; 10] = [
+        "誤っている",
+        "誤りは",
+        "間違っている",
+        "正しくない",
+        "適切でない",
+        "適切ではない",
+        "当てはまらない",
+        "該当しない",
+        "できないもの",
+        "ではないもの",
+    ];
+    if JA.iter().any(|marker| text.contains(marker)) {
+        return true;
+    }
+    // English exam style capitalises the negation: "Which is NOT …", "… EXCEPT".
+    text.split(|c: char| !c.is_ascii_alphabetic()).any(|word| word == "NOT" || word == "EXCEPT")
+        || text.to_lowercase().contains("which is not")
+        || text.to_lowercase().contains("which of the following is not")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_requested_picks_in_japanese_and_english() {
+        assert_eq!(picks_requested("正しいものを 2 つ選択してください。"), 2);
+        assert_eq!(picks_requested("正しいものを２つ選びなさい"), 2);
+        assert_eq!(picks_requested("二つ選べ"), 2);
+        assert_eq!(picks_requested("Which steps should be taken? (Choose two.)"), 2);
+        assert_eq!(picks_requested("Select THREE"), 3);
+        assert_eq!(picks_requested("最も適切なものはどれか"), 1);
+        assert_eq!(picks_requested("Kinesis のシャード 2 つを分割する"), 1);
+    }
+
+    #[test]
+    fn recognises_negated_questions() {
+        assert!(is_negated("Lambda について誤っているものはどれか"));
+        assert!(is_negated("適切ではないものを選べ"));
+        assert!(is_negated("Which of these is NOT a valid hook?"));
+        assert!(is_negated("All of the following are true EXCEPT"));
+        assert!(!is_negated("Which service should be used?"));
+        assert!(!is_negated("最も適切なものはどれか"));
+        assert!(!is_negated("Do not expose secrets. Which option is best?"));
+    }
+}
