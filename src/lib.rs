@@ -5,6 +5,10 @@
 //! notes folder (`check`). It never prints and never reads the wall clock; the command-line and Discord
 //! adapters call it and render what it returns.
 
+pub mod analysis;
 pub mod check;
+pub mod index;
 pub mod notes;
 pub mod questions;
+pub mod search;
+pub mod synonyms;

@@ -1,0 +1,423 @@
+//! Turning any text into a query over note sections and the hits into answers: heading path, the best
+//! lines of the section with the matched words marked, `file:line` and score. Queries are built from the
+//! analyser's words, never parsed, so no input (`"(`, emoji, a pasted paragraph) is an error. Katakana and
+//! kanji words become exact bigram phrases (strong), every bigram a weak term (recall for near-synonyms like
+//! 保持期間/保持期限), Latin words whole terms plus camelCase parts; synonyms add their group's other terms.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{TantivyDocument, Term};
+
+use crate::analysis::{Script, Word, bigram_tokens, normalize_with_offsets, words};
+use crate::index::{Fields, NoteIndex};
+use crate::synonyms::{Synonyms, mentions};
+
+/// Query words beyond this many are ignored: a pasted page must not build a giant query.
+const MAX_QUERY_WORDS: usize = 64;
+
+/// A matching section.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    pub heading_path: String,
+    pub path: String,
+    pub line: u64,
+    /// The section's full text.
+    pub text: String,
+    /// The best lines of the section, matched words wrapped in `**`.
+    pub snippet: String,
+    pub score: f32,
+    #[serde(skip)]
+    pub sources: Vec<String>,
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SearchResults {
+    pub hits: Vec<Hit>,
+    /// Close words from the notes, offered when nothing matched.
+    pub suggestions: Vec<String>,
+}
+
+/// Searches an index with the given synonyms.
+pub struct SectionSearcher<'a> {
+    pub index: &'a NoteIndex,
+    pub synonyms: Synonyms,
+}
+
+/// A unit of meaning in a query, used both to build the query and to pick and mark snippet lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryTerm {
+    /// Normalised text (`保持期間`, `kinesis`).
+    pub text: String,
+    pub script: Script,
+    /// How much a match counts: longer words are more specific; synonyms count a little less.
+    pub weight: f32,
+}
+
+/// The content words of a query, with synonym expansions: what a matching section should contain.
+pub fn query_terms(text: &str, synonyms: &Synonyms) -> Vec<QueryTerm> {
+    let all_words = words(text);
+    let content: Vec<&Word> = all_words.iter().filter(|w| is_content(w)).take(MAX_QUERY_WORDS).collect();
+    let mut seen = HashSet::new();
+    let mut terms = Vec::new();
+    let mut push = |text: String, script: Script, weight: f32| {
+        if seen.insert(text.clone()) {
+            terms.push(QueryTerm { text, script, weight });
+        }
+    };
+    for word in &content {
+        push(word.text.clone(), word.script, word_weight(word));
+    }
+    if content.is_empty() {
+        // A query of hiragana only (`ばっちげっと`) or single characters: use what there is.
+        for word in all_words.iter().filter(|w| w.script != Script::Other) {
+            push(word.text.clone(), word.script, 0.5);
+        }
+    }
+    for expansion in synonyms.expansions(text) {
+        let script = words(&expansion).first().map_or(Script::Word, |w| w.script);
+        push(expansion, script, 0.8);
+    }
+    terms
+}
+
+fn is_content(word: &Word) -> bool {
+    let chars = word.text.chars().count();
+    match word.script {
+        Script::Word => true,
+        Script::Kanji | Script::Katakana => chars >= 2,
+        Script::Hiragana | Script::Other => false,
+    }
+}
+
+fn word_weight(word: &Word) -> f32 {
+    let chars = word.text.chars().count() as f32;
+    match word.script {
+        Script::Word if word.text.chars().all(|c| c.is_ascii_digit()) => 1.0,
+        Script::Word => 1.0 + (chars / 8.0).min(0.5),
+        _ => 0.8 + (chars / 6.0).min(0.7),
+    }
+}
+
+impl<'a> SectionSearcher<'a> {
+    /// `synonyms` are the user's list; the pairs harvested from the notes are added to them.
+    pub fn new(index: &'a NoteIndex, user_synonyms: &Synonyms) -> Self {
+        let mut synonyms = index.harvested.clone();
+        synonyms.merge(user_synonyms);
+        SectionSearcher { index, synonyms }
+    }
+
+    /// The `top` best sections for `text`.
+    pub fn search(&self, text: &str, top: usize) -> SearchResults {
+        let terms = query_terms(text, &self.synonyms);
+        let query = self.build_query(text, &terms);
+        let searcher = self.index.searcher();
+        let top_docs = match query {
+            Some(query) if top > 0 => searcher
+                .search(&query, &tantivy::collector::TopDocs::with_limit(top).order_by_score())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let fields = self.index.fields;
+        let hits: Vec<Hit> = top_docs
+            .into_iter()
+            .filter_map(|(score, address)| {
+                let doc: TantivyDocument = searcher.doc(address).ok()?;
+                Some(hit_from(&doc, fields, score, &terms))
+            })
+            .collect();
+        let suggestions = if hits.is_empty() { self.suggestions(&terms) } else { Vec::new() };
+        SearchResults { hits, suggestions }
+    }
+
+    fn build_query(&self, text: &str, terms: &[QueryTerm]) -> Option<Box<dyn Query>> {
+        let fields = self.index.fields;
+        let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in terms {
+            for (field, boost) in [(fields.heading, 2.0), (fields.body, 1.0), (fields.tags, 0.5)] {
+                if let Some(query) = phrase_query(field, &term.text) {
+                    content.push((Occur::Should, boosted(query, boost * term.weight)));
+                }
+            }
+            if term.script == Script::Word {
+                for part in self.word_parts(&term.text) {
+                    let query = TermQuery::new(Term::from_field_text(fields.parts, &part), IndexRecordOption::WithFreqs);
+                    content.push((Occur::Should, boosted(Box::new(query), 0.4 * term.weight)));
+                }
+            }
+        }
+        if content.is_empty() {
+            return None;
+        }
+        // Every bigram of the query, weakly: finds 保持期限 for 保持期間 and the like.
+        let mut recall: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut seen = HashSet::new();
+        for token in bigram_tokens(text).into_iter().take(MAX_QUERY_WORDS * 4) {
+            if token.text.chars().any(|c| Script::of(c).is_cjk()) && seen.insert(token.text.clone()) {
+                let query = TermQuery::new(Term::from_field_text(fields.body, &token.text), IndexRecordOption::WithFreqs);
+                recall.push((Occur::Should, boosted(Box::new(query), 0.15)));
+            }
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(content)))];
+        if !recall.is_empty() {
+            clauses.push((Occur::Should, Box::new(BooleanQuery::new(recall))));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// camelCase parts of a Latin word, stemmed as the `parts` field is.
+    fn word_parts(&self, word: &str) -> Vec<String> {
+        let Some(mut analyzer) = self.index.index.tokenizers().get("tsumiage_word_parts") else {
+            return Vec::new();
+        };
+        let mut stream = analyzer.token_stream(word);
+        let mut parts = Vec::new();
+        while let Some(token) = stream.next() {
+            parts.push(token.text.clone());
+        }
+        parts
+    }
+
+    /// Notes' words close to the query's words that the notes do not contain (at most three).
+    pub fn suggestions(&self, terms: &[QueryTerm]) -> Vec<String> {
+        let vocabulary = &self.index.vocabulary.counts;
+        let mut scored: Vec<(usize, u32, &str)> = Vec::new();
+        for term in terms.iter().filter(|t| !vocabulary.contains_key(&t.text)) {
+            let length = term.text.chars().count();
+            let allowed = if term.script == Script::Word { (length / 4).clamp(1, 3) } else { 1 };
+            for (word, count) in vocabulary {
+                let difference = word.chars().count().abs_diff(length);
+                if difference > allowed {
+                    continue;
+                }
+                let distance = edit_distance(&term.text, word);
+                if distance <= allowed {
+                    scored.push((distance, *count, word));
+                }
+            }
+        }
+        scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
+        let mut out: Vec<String> = Vec::new();
+        for (_, _, word) in scored {
+            if !out.iter().any(|w| w == word) {
+                out.push(word.to_string());
+            }
+            if out.len() == 3 {
+                break;
+            }
+        }
+        out
+    }
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(query, boost))
+}
+
+/// The exact-sequence query for a term in a bigram field: a phrase of its tokens (one token: a term).
+fn phrase_query(field: Field, text: &str) -> Option<Box<dyn Query>> {
+    let terms: Vec<(usize, Term)> = bigram_tokens(text).into_iter().map(|t| (t.position, Term::from_field_text(field, &t.text))).collect();
+    match terms.len() {
+        0 => None,
+        1 => Some(Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::WithFreqs))),
+        _ => Some(Box::new(PhraseQuery::new_with_offset(terms))),
+    }
+}
+
+fn hit_from(doc: &TantivyDocument, fields: Fields, score: f32, terms: &[QueryTerm]) -> Hit {
+    let text = NoteIndex::stored_text(doc, fields.text);
+    let heading_path = NoteIndex::stored_text(doc, fields.heading);
+    Hit {
+        id: NoteIndex::stored_text(doc, fields.id),
+        title: NoteIndex::stored_text(doc, fields.title),
+        path: NoteIndex::stored_text(doc, fields.path),
+        line: doc.get_first(fields.line).and_then(|v| tantivy::schema::Value::as_u64(&v)).unwrap_or_default(),
+        snippet: snippet(&text, terms, 2),
+        sources: NoteIndex::stored_text(doc, fields.sources).lines().map(str::to_string).collect(),
+        heading_path,
+        text,
+        score,
+    }
+}
+
+/// The `max_lines` lines of `text` that match the query terms best (in their original order), with each
+/// match wrapped in `**`. Code fences and source lines are skipped; with no matching line, the first lines.
+pub fn snippet(text: &str, terms: &[QueryTerm], max_lines: usize) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("```") && !is_source_line(l))
+        .collect();
+    let mut scored: Vec<(usize, f32)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let normalized: String = normalize_with_offsets(line).iter().map(|c| c.ch).collect();
+            let score = terms.iter().filter(|t| mentions(&normalized, &t.text)).map(|t| t.weight).sum();
+            (i, score)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut chosen: Vec<usize> = scored.iter().filter(|(_, s)| *s > 0.0).take(max_lines).map(|(i, _)| *i).collect();
+    if chosen.is_empty() {
+        chosen = (0..lines.len().min(max_lines)).collect();
+    }
+    chosen.sort_unstable();
+    chosen.iter().map(|&i| highlight(lines[i], terms)).collect::<Vec<_>>().join("\n")
+}
+
+fn is_source_line(line: &str) -> bool {
+    let trimmed = line.trim_start_matches(['-', '*', ' ']);
+    ["出典", "Source", "参考"].iter().any(|label| trimmed.starts_with(label))
+}
+
+/// Wraps every occurrence of the terms in `line` in `**`, merging overlapping and adjacent matches.
+pub fn highlight(line: &str, terms: &[QueryTerm]) -> String {
+    let chars = normalize_with_offsets(line);
+    let normalized: String = chars.iter().map(|c| c.ch).collect();
+    // Byte offset in `normalized` → index in `chars`.
+    let mut char_at = Vec::with_capacity(normalized.len() + 1);
+    for (i, c) in chars.iter().enumerate() {
+        char_at.extend(std::iter::repeat_n(i, c.ch.len_utf8()));
+    }
+    char_at.push(chars.len());
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for term in terms {
+        for (at, matched) in normalized.match_indices(term.text.as_str()) {
+            if !mentions(&normalized[at..at + matched.len()], &term.text) {
+                continue;
+            }
+            let whole_word = term.script != Script::Word || {
+                let before = normalized[..at].chars().next_back();
+                let after = normalized[at + matched.len()..].chars().next();
+                let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() && !Script::of(c).is_cjk()));
+                boundary(before) && boundary(after)
+            };
+            if whole_word {
+                let first = &chars[char_at[at]];
+                let last = &chars[char_at[at + matched.len()] - 1];
+                spans.push((first.from, last.to));
+            }
+        }
+    }
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (from, to) in spans {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    let mut out = String::with_capacity(line.len() + merged.len() * 4);
+    let mut at = 0;
+    for (from, to) in merged {
+        out.push_str(&line[at..from]);
+        out.push_str("**");
+        out.push_str(&line[from..to]);
+        out.push_str("**");
+        at = to;
+    }
+    out.push_str(&line[at..]);
+    out
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notes::NoteSet;
+
+    const NOTES: &str = "---\nservice: Kinesis\n---\n# Kinesis\n\n## Kinesis Data Streams のデータ保持期限\n\n- 既定は 24 時間\n- 最大は 365 日 (2020 年は 168 時間)\n\n出典: https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html\n\n## シャードの分割と結合\n\n- トラフィックが増えたらシャード (shard) を分割する\n- KCL のワーカーはシャードごとに 1 つ\n\n# DynamoDB\n\n## 多数の項目を速く読む\n\n- BatchGetItem で最大 100 項目をまとめて読む\n- デッドレターキュー (DLQ) とは関係ない\n";
+
+    fn index() -> NoteIndex {
+        NoteIndex::in_memory(&NoteSet::from_texts([("aws/kinesis.md", NOTES)])).unwrap()
+    }
+
+    fn top_id(searcher: &SectionSearcher, query: &str) -> Option<String> {
+        searcher.search(query, 3).hits.first().map(|h| h.id.clone())
+    }
+
+    #[test]
+    fn japanese_questions_find_their_section() {
+        let index = index();
+        let searcher = SectionSearcher::new(&index, &Synonyms::default());
+        assert_eq!(top_id(&searcher, "Kinesis のデータ保持期間の最大は?").as_deref(), Some("aws/kinesis.md#kinesis-data-streams-のデータ保持期限"));
+        assert_eq!(top_id(&searcher, "ｼｬｰﾄﾞを増やすには").as_deref(), Some("aws/kinesis.md#シャードの分割と結合"));
+        assert_eq!(top_id(&searcher, "batch get item").as_deref(), Some("aws/kinesis.md#多数の項目を速く読む"));
+        assert_eq!(top_id(&searcher, "ＢａｔｃｈＧｅｔＩｔｅｍ").as_deref(), Some("aws/kinesis.md#多数の項目を速く読む"));
+    }
+
+    #[test]
+    fn synonyms_connect_english_and_katakana() {
+        let index = index();
+        let synonyms = Synonyms::parse("シャード, shard\n").unwrap();
+        let searcher = SectionSearcher::new(&index, &synonyms);
+        assert_eq!(top_id(&searcher, "how to split a shard").as_deref(), Some("aws/kinesis.md#シャードの分割と結合"));
+        // Harvested from `デッドレターキュー (DLQ)` in the notes themselves.
+        assert_eq!(top_id(&searcher, "デッドレターキュー").as_deref(), Some("aws/kinesis.md#多数の項目を速く読む"));
+    }
+
+    #[test]
+    fn any_text_is_a_query() {
+        let index = index();
+        let searcher = SectionSearcher::new(&index, &Synonyms::default());
+        for query in ["\"(", "🙂", "", "   ", "AND OR NOT", "field:value", "*", &"Kinesis のシャード ".repeat(500)] {
+            let _ = searcher.search(query, 5);
+        }
+        assert!(searcher.search("🙂", 5).hits.is_empty());
+    }
+
+    #[test]
+    fn no_hits_offers_close_words() {
+        let index = index();
+        let searcher = SectionSearcher::new(&index, &Synonyms::default());
+        let results = searcher.search("Kenesis", 5);
+        assert!(results.hits.is_empty());
+        assert_eq!(results.suggestions, ["kinesis"]);
+    }
+
+    #[test]
+    fn snippets_pick_matching_lines_and_mark_matches() {
+        let index = index();
+        let searcher = SectionSearcher::new(&index, &Synonyms::default());
+        let hit = &searcher.search("保持期限の最大", 1).hits[0];
+        assert_eq!(hit.snippet, "- **最大**は 365 日 (2020 年は 168 時間)");
+        assert_eq!(hit.line, 6);
+        assert_eq!(hit.heading_path, "Kinesis > Kinesis Data Streams のデータ保持期限");
+        assert_eq!(hit.sources, ["https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html"]);
+    }
+
+    #[test]
+    fn highlight_maps_back_to_the_original_width() {
+        let terms = query_terms("シャード dynamodb", &Synonyms::default());
+        assert_eq!(highlight("ｼｬｰﾄﾞと ＤｙｎａｍｏＤＢ と dynamodbx", &terms), "**ｼｬｰﾄﾞ**と **ＤｙｎａｍｏＤＢ** と dynamodbx");
+    }
+
+    #[test]
+    fn edit_distance_counts_characters() {
+        assert_eq!(edit_distance("kinesys", "kinesis"), 1);
+        assert_eq!(edit_distance("シャード", "シャド"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+}
