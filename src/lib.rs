@@ -6,7 +6,9 @@
 //! adapters call it and render what it returns.
 
 pub mod analysis;
+pub mod answer;
 pub mod check;
+pub mod config;
 pub mod index;
 pub mod notes;
 pub mod questions;

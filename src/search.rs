@@ -47,6 +47,8 @@ pub struct SearchResults {
 pub struct SectionSearcher<'a> {
     pub index: &'a NoteIndex,
     pub synonyms: Synonyms,
+    /// Lines of each section shown as its snippet.
+    pub snippet_lines: usize,
 }
 
 /// A unit of meaning in a query, used both to build the query and to pick and mark snippet lines.
@@ -109,7 +111,7 @@ impl<'a> SectionSearcher<'a> {
     pub fn new(index: &'a NoteIndex, user_synonyms: &Synonyms) -> Self {
         let mut synonyms = index.harvested.clone();
         synonyms.merge(user_synonyms);
-        SectionSearcher { index, synonyms }
+        SectionSearcher { index, synonyms, snippet_lines: 2 }
     }
 
     /// The `top` best sections for `text`.
@@ -128,7 +130,7 @@ impl<'a> SectionSearcher<'a> {
             .into_iter()
             .filter_map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(address).ok()?;
-                Some(hit_from(&doc, fields, score, &terms))
+                Some(hit_from(&doc, fields, score, &terms, self.snippet_lines))
             })
             .collect();
         let suggestions = if hits.is_empty() { self.suggestions(&terms) } else { Vec::new() };
@@ -229,7 +231,7 @@ fn phrase_query(field: Field, text: &str) -> Option<Box<dyn Query>> {
     }
 }
 
-fn hit_from(doc: &TantivyDocument, fields: Fields, score: f32, terms: &[QueryTerm]) -> Hit {
+fn hit_from(doc: &TantivyDocument, fields: Fields, score: f32, terms: &[QueryTerm], snippet_lines: usize) -> Hit {
     let text = NoteIndex::stored_text(doc, fields.text);
     let heading_path = NoteIndex::stored_text(doc, fields.heading);
     Hit {
@@ -237,7 +239,7 @@ fn hit_from(doc: &TantivyDocument, fields: Fields, score: f32, terms: &[QueryTer
         title: NoteIndex::stored_text(doc, fields.title),
         path: NoteIndex::stored_text(doc, fields.path),
         line: doc.get_first(fields.line).and_then(|v| tantivy::schema::Value::as_u64(&v)).unwrap_or_default(),
-        snippet: snippet(&text, terms, 2),
+        snippet: snippet(&text, terms, snippet_lines),
         sources: NoteIndex::stored_text(doc, fields.sources).lines().map(str::to_string).collect(),
         heading_path,
         text,

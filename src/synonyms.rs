@@ -49,7 +49,13 @@ impl Synonyms {
                 }
             }
         } else {
-            self.groups.push(group);
+            let mut unique: Vec<String> = Vec::with_capacity(group.len());
+            for term in group {
+                if !unique.contains(&term) {
+                    unique.push(term);
+                }
+            }
+            self.groups.push(unique);
         }
     }
 

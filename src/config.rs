@@ -1,0 +1,158 @@
+//! Settings: `config/tsumiage.toml` (committed, documented defaults), overridden by environment
+//! variables (`TSUMIAGE_*`, also read from `.env`), overridden by command-line flags. Paths are relative
+//! to the directory tsumiage runs in.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The language of replies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    Ja,
+    En,
+}
+
+impl std::str::FromStr for Locale {
+    type Err = ConfigError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_lowercase().as_str() {
+            "ja" | "ja-jp" | "japanese" => Ok(Locale::Ja),
+            "en" | "en-us" | "en-gb" | "english" => Ok(Locale::En),
+            other => Err(ConfigError::Invalid { key: "locale".into(), message: format!("`{other}` is not `ja` or `en`") }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub locale: Locale,
+    pub paths: Paths,
+    pub search: SearchSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Paths {
+    pub notes: PathBuf,
+    pub index: PathBuf,
+    pub synonyms: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSettings {
+    /// Sections `ask` shows when `--top` is not given.
+    pub top: usize,
+    /// Lines of each section shown as its snippet.
+    pub snippet_lines: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { locale: Locale::Ja, paths: Paths::default(), search: SearchSettings::default() }
+    }
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths { notes: "notes".into(), index: "index".into(), synonyms: "config/synonyms.txt".into() }
+    }
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings { top: 5, snippet_lines: 2 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("setting `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+/// The default config file, read when it exists.
+pub const DEFAULT_CONFIG: &str = "config/tsumiage.toml";
+
+impl Config {
+    /// Parses a config file's text.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+    }
+
+    /// Reads `explicit` (which must exist) or else `config/tsumiage.toml` if present, then applies
+    /// environment overrides through `env` (a lookup, so tests pass their own).
+    pub fn load(explicit: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let explicit = explicit.map(Path::to_path_buf).or_else(|| env("TSUMIAGE_CONFIG").map(PathBuf::from));
+        let mut config = match explicit {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                Config::parse(&text, &path)?
+            }
+            None => match std::fs::read_to_string(DEFAULT_CONFIG) {
+                Ok(text) => Config::parse(&text, Path::new(DEFAULT_CONFIG))?,
+                Err(_) => Config::default(),
+            },
+        };
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(notes) = env("TSUMIAGE_NOTES") {
+            self.paths.notes = notes.into();
+        }
+        if let Some(index) = env("TSUMIAGE_INDEX") {
+            self.paths.index = index.into();
+        }
+        if let Some(synonyms) = env("TSUMIAGE_SYNONYMS") {
+            self.paths.synonyms = synonyms.into();
+        }
+        if let Some(locale) = env("TSUMIAGE_LOCALE") {
+            self.locale = locale.parse()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_parses_and_matches_the_defaults() {
+        let text = include_str!("../config/tsumiage.toml");
+        assert_eq!(Config::parse(text, Path::new("config/tsumiage.toml")).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "locale = \"en\"\n[paths]\nnotes = \"my-notes\"\n").unwrap();
+        let env = |key: &str| (key == "TSUMIAGE_INDEX").then(|| "/tmp/idx".to_string());
+        let config = Config::load(Some(&path), env).unwrap();
+        assert_eq!(config.locale, Locale::En);
+        assert_eq!(config.paths.notes, PathBuf::from("my-notes"));
+        assert_eq!(config.paths.index, PathBuf::from("/tmp/idx"));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let error = Config::parse("[search]\ntop = \"five\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(error.to_string().contains("c.toml"), "{error}");
+        let error = Config::parse("[paths]\nnotez = \"x\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(error.to_string().contains("notez"), "{error}");
+        assert!(Config::load(Some(Path::new("/nonexistent/c.toml")), |_| None).is_err());
+        assert!(Config::load(None, |k| (k == "TSUMIAGE_LOCALE").then(|| "fr".into())).is_err());
+    }
+}

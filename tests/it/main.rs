@@ -1,0 +1,7 @@
+//! Integration tests, one binary (one link step): the shipped notes, the command line, and the engines
+//! end to end. Shared helpers live in `util`.
+
+mod answer_eval;
+mod cli;
+mod retrieval;
+mod util;
