@@ -22,7 +22,11 @@ pub fn normalize_with_offsets(text: &str) -> Vec<NormalizedChar> {
     while let Some((from, ch)) = chars.next() {
         let voicing_follows = chars.peek().is_some_and(|&(_, next)| is_voicing_mark(next));
         if ch.is_ascii() {
-            out.push(NormalizedChar { ch: ch.to_ascii_lowercase(), from, to: from + 1 });
+            out.push(NormalizedChar {
+                ch: ch.to_ascii_lowercase(),
+                from,
+                to: from + 1,
+            });
         } else if is_nfkc_stable(ch) && !voicing_follows {
             push_lowercase(&mut out, ch, from, from + ch.len_utf8());
         } else {
@@ -80,9 +84,12 @@ pub enum Script {
 impl Script {
     pub fn of(ch: char) -> Script {
         match ch {
-            '\u{3005}' | '\u{3006}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}' => {
-                Script::Kanji
-            }
+            '\u{3005}'
+            | '\u{3006}'
+            | '\u{3400}'..='\u{4DBF}'
+            | '\u{4E00}'..='\u{9FFF}'
+            | '\u{F900}'..='\u{FAFF}'
+            | '\u{20000}'..='\u{3134F}' => Script::Kanji,
             '\u{AC00}'..='\u{D7AF}' => Script::Kanji, // Hangul syllables: bigrams, like kanji
             '\u{3041}'..='\u{309F}' => Script::Hiragana,
             '\u{30A0}'..='\u{30FA}' | '\u{30FC}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' => Script::Katakana,
@@ -140,12 +147,18 @@ pub fn word_part_tokens(text: &str) -> Vec<Token> {
     let mut word_start: Option<usize> = None;
     let mut emit = |word: &str, start: usize, tokens: &mut Vec<Token>| {
         for (from, part) in camel_parts(word) {
-            tokens.push(Token { text: part.to_lowercase(), from: start + from, to: start + from + part.len(), position });
+            tokens.push(Token {
+                text: part.to_lowercase(),
+                from: start + from,
+                to: start + from + part.len(),
+                position,
+            });
             position += 1;
         }
     };
     for (at, ch) in text.char_indices() {
-        let is_word = ch.is_ascii_alphanumeric() || (Script::of(ch) == Script::Word && !ch.is_ascii() && is_fullwidth_alnum(ch));
+        let is_word =
+            ch.is_ascii_alphanumeric() || (Script::of(ch) == Script::Word && !ch.is_ascii() && is_fullwidth_alnum(ch));
         match (is_word, word_start) {
             (true, None) => word_start = Some(at),
             (false, Some(start)) => {
@@ -193,7 +206,11 @@ fn collect_part(chars: &[(usize, char)]) -> (usize, String) {
 }
 
 fn fold_width(ch: char) -> char {
-    if is_fullwidth_alnum(ch) { char::from_u32(ch as u32 - 0xFEE0).unwrap_or(ch) } else { ch }
+    if is_fullwidth_alnum(ch) {
+        char::from_u32(ch as u32 - 0xFEE0).unwrap_or(ch)
+    } else {
+        ch
+    }
 }
 
 /// A word of a query: a run of one script (`データ`, `保持期間`, `の`, `kinesis`), normalised.
@@ -216,7 +233,10 @@ pub fn words(text: &str) -> Vec<Word> {
             end += 1;
         }
         if script != Script::Other {
-            words.push(Word { text: chars[start..end].iter().map(|c| c.ch).collect(), script });
+            words.push(Word {
+                text: chars[start..end].iter().map(|c| c.ch).collect(),
+                script,
+            });
         }
         start = end;
     }
@@ -276,7 +296,13 @@ impl VecTokenStream {
     fn new(tokens: Vec<Token>) -> Self {
         let tokens = tokens
             .into_iter()
-            .map(|t| TantivyToken { offset_from: t.from, offset_to: t.to, position: t.position, text: t.text, position_length: 1 })
+            .map(|t| TantivyToken {
+                offset_from: t.from,
+                offset_to: t.to,
+                position: t.position,
+                text: t.text,
+                position_length: 1,
+            })
             .collect();
         VecTokenStream { tokens, next: 0 }
     }
@@ -326,7 +352,10 @@ mod tests {
         let tokens = bigram_tokens("Kinesis Data Streamsのデータ保持期限は24時間");
         assert_eq!(
             texts(&tokens),
-            ["kinesis", "data", "streams", "のデ", "デー", "ータ", "タ保", "保持", "持期", "期限", "限は", "24", "時間"]
+            [
+                "kinesis", "data", "streams", "のデ", "デー", "ータ", "タ保", "保持", "持期", "期限", "限は", "24",
+                "時間"
+            ]
         );
         let positions: Vec<usize> = tokens.iter().map(|t| t.position).collect();
         assert_eq!(positions, (0..13).collect::<Vec<_>>());
@@ -376,16 +405,28 @@ mod tests {
     #[test]
     fn camel_case_api_names_split_into_parts() {
         assert_eq!(texts(&word_part_tokens("BatchGetItem")), ["batch", "get", "item"]);
-        assert_eq!(texts(&word_part_tokens("GenerateDataKeyWithoutPlaintext")), ["generate", "data", "key", "without", "plaintext"]);
-        assert_eq!(texts(&word_part_tokens("DynamoDB と IAMRole")), ["dynamo", "db", "iam", "role"]);
-        assert_eq!(texts(&word_part_tokens("AWS_XRAY_DAEMON_ADDRESS")), ["aws", "xray", "daemon", "address"]);
+        assert_eq!(
+            texts(&word_part_tokens("GenerateDataKeyWithoutPlaintext")),
+            ["generate", "data", "key", "without", "plaintext"]
+        );
+        assert_eq!(
+            texts(&word_part_tokens("DynamoDB と IAMRole")),
+            ["dynamo", "db", "iam", "role"]
+        );
+        assert_eq!(
+            texts(&word_part_tokens("AWS_XRAY_DAEMON_ADDRESS")),
+            ["aws", "xray", "daemon", "address"]
+        );
         assert_eq!(texts(&word_part_tokens("EC2Instance s3")), ["ec2", "instance", "s3"]);
         assert_eq!(texts(&word_part_tokens("ＢａｔｃｈＧｅｔ")), ["batch", "get"]);
     }
 
     #[test]
     fn words_are_same_script_runs() {
-        let words: Vec<(String, Script)> = words("Kinesisのデータ保持期間の最大は?").into_iter().map(|w| (w.text, w.script)).collect();
+        let words: Vec<(String, Script)> = words("Kinesisのデータ保持期間の最大は?")
+            .into_iter()
+            .map(|w| (w.text, w.script))
+            .collect();
         let expected = [
             ("kinesis", Script::Word),
             ("の", Script::Hiragana),

@@ -15,8 +15,8 @@ use tantivy::collector::Count;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::analysis::{Script, bigram_tokens, normalize, words};
-use crate::questions::stem::{is_negated, picks_requested};
 use crate::questions::Question;
+use crate::questions::stem::{is_negated, picks_requested};
 use crate::search::{Hit, SectionSearcher};
 use crate::synonyms::mentions;
 
@@ -54,7 +54,14 @@ impl McQuestion {
     pub fn from_bank(question: &Question) -> McQuestion {
         McQuestion {
             stem: question.stem.clone(),
-            choices: question.choices.iter().map(|c| McChoice { label: c.label.to_string(), text: c.text.clone() }).collect(),
+            choices: question
+                .choices
+                .iter()
+                .map(|c| McChoice {
+                    label: c.label.to_string(),
+                    text: c.text.clone(),
+                })
+                .collect(),
             picks: question.correct_labels().len().max(1),
             negated: is_negated(&question.stem),
         }
@@ -97,7 +104,12 @@ pub fn parse_question(text: &str) -> Result<McQuestion, ParseError> {
     }
     let picks = picks_requested(&stem).min(choices.len() - 1).max(1);
     let negated = is_negated(&stem);
-    Ok(McQuestion { stem, choices, picks, negated })
+    Ok(McQuestion {
+        stem,
+        choices,
+        picks,
+        negated,
+    })
 }
 
 /// `A. text`, `A) text`, `(A) text`, `A: text`, `1. text`, `１．text`, `① text`, `- [ ] text` → label and text.
@@ -187,7 +199,12 @@ pub fn rank(searcher: &SectionSearcher, question: &McQuestion) -> Ranking {
     }
     let sections: Vec<SectionText> = candidates.iter().map(SectionText::new).collect();
 
-    let units: Vec<Vec<Unit>> = question.choices.iter().map(|c| choice_units(searcher, &question.stem, &c.text, &question.choices)).collect();
+    let stem_terms = stem_terms(&question.stem, &question.choices);
+    let units: Vec<Vec<Unit>> = question
+        .choices
+        .iter()
+        .map(|c| choice_units(searcher, &question.stem, &c.text, &question.choices))
+        .collect();
     let mut ranked: Vec<RankedChoice> = question
         .choices
         .iter()
@@ -197,13 +214,27 @@ pub fn rank(searcher: &SectionSearcher, question: &McQuestion) -> Ranking {
             let choice_negative = is_negative(&normalize(&choice.text));
             for (hit, section) in candidates.iter().zip(&sections) {
                 let relevance = relevance.get(hit.id.as_str()).copied().unwrap_or(0.0);
-                let (support, fact) = section.support(units, choice_negative);
+                let (support, fact) = section.support(units, choice_negative, &stem_terms);
                 let score = relevance * support;
                 if score > best.0 || (best.1.is_none() && score != 0.0) {
-                    best = (score, Some(Evidence { id: hit.id.clone(), title: hit.title.clone(), path: hit.path.clone(), line: hit.line, fact }));
+                    best = (
+                        score,
+                        Some(Evidence {
+                            id: hit.id.clone(),
+                            title: hit.title.clone(),
+                            path: hit.path.clone(),
+                            line: hit.line,
+                            fact,
+                        }),
+                    );
                 }
             }
-            RankedChoice { label: choice.label.clone(), text: choice.text.clone(), score: best.0, evidence: best.1 }
+            RankedChoice {
+                label: choice.label.clone(),
+                text: choice.text.clone(),
+                score: best.0,
+                evidence: best.1,
+            }
         })
         .collect();
     for (index, choice) in ranked.iter_mut().enumerate() {
@@ -216,8 +247,27 @@ pub fn rank(searcher: &SectionSearcher, question: &McQuestion) -> Ranking {
         let by_score = ranked[b].score.total_cmp(&ranked[a].score);
         (if question.negated { by_score.reverse() } else { by_score }).then(a.cmp(&b))
     });
-    let best = order.iter().take(question.picks).map(|&i| ranked[i].label.clone()).collect();
-    Ranking { best, choices: ranked, negated: question.negated }
+    let best = order
+        .iter()
+        .take(question.picks)
+        .map(|&i| ranked[i].label.clone())
+        .collect();
+    Ranking {
+        best,
+        choices: ranked,
+        negated: question.negated,
+    }
+}
+
+/// The stem's content words that no choice repeats: what the question asks about.
+fn stem_terms(stem: &str, choices: &[McChoice]) -> Vec<String> {
+    let choices: Vec<String> = choices.iter().map(|c| normalize(&c.text)).collect();
+    words(stem)
+        .into_iter()
+        .filter(|w| matches!(w.script, Script::Word | Script::Kanji | Script::Katakana) && w.text.chars().count() >= 2)
+        .filter(|w| !choices.iter().any(|c| mentions(c, &w.text)))
+        .map(|w| w.text)
+        .collect()
 }
 
 /// A distinctive word of a choice, with its weight and the words it may appear as in the notes.
@@ -253,7 +303,13 @@ fn choice_units(searcher: &SectionSearcher, stem: &str, choice: &str, all: &[McC
         let document_frequency = document_frequency(searcher, &word.text) as f32;
         weight *= (1.0 + total_docs / (1.0 + document_frequency)).ln();
         let mut forms = vec![word.text.clone()];
-        forms.extend(searcher.synonyms.alternatives(&word.text).into_iter().map(str::to_string));
+        forms.extend(
+            searcher
+                .synonyms
+                .alternatives(&word.text)
+                .into_iter()
+                .map(str::to_string),
+        );
         units.push(Unit { forms, weight });
     }
     units
@@ -262,11 +318,16 @@ fn choice_units(searcher: &SectionSearcher, stem: &str, choice: &str, all: &[McC
 /// In how many sections a word occurs (as a phrase of its bigrams).
 fn document_frequency(searcher: &SectionSearcher, word: &str) -> usize {
     let fields = searcher.index.fields;
-    let terms: Vec<(usize, tantivy::Term)> =
-        bigram_tokens(word).into_iter().map(|t| (t.position, tantivy::Term::from_field_text(fields.body, &t.text))).collect();
+    let terms: Vec<(usize, tantivy::Term)> = bigram_tokens(word)
+        .into_iter()
+        .map(|t| (t.position, tantivy::Term::from_field_text(fields.body, &t.text)))
+        .collect();
     let query: Box<dyn tantivy::query::Query> = match terms.len() {
         0 => return 0,
-        1 => Box::new(tantivy::query::TermQuery::new(terms[0].1.clone(), tantivy::schema::IndexRecordOption::Basic)),
+        1 => Box::new(tantivy::query::TermQuery::new(
+            terms[0].1.clone(),
+            tantivy::schema::IndexRecordOption::Basic,
+        )),
         _ => Box::new(tantivy::query::PhraseQuery::new_with_offset(terms)),
     };
     searcher.index.searcher().search(&query, &Count).unwrap_or(0)
@@ -281,7 +342,20 @@ struct SectionText {
 /// Whether a statement is negative (`読めない`, `不要`, `cannot`): a choice that contradicts the polarity
 /// of the fact it matches is not supported by it, however many words they share.
 fn is_negative(normalized: &str) -> bool {
-    ["ない", "なく", "ません", "不可", "不要", "できず", "cannot", "can't", "not ", "never"].iter().any(|marker| normalized.contains(marker))
+    [
+        "ない",
+        "なく",
+        "ません",
+        "不可",
+        "不要",
+        "できず",
+        "cannot",
+        "can't",
+        "not ",
+        "never",
+    ]
+    .iter()
+    .any(|marker| normalized.contains(marker))
 }
 
 impl SectionText {
@@ -296,11 +370,16 @@ impl SectionText {
                 (l.trim().to_string(), normalized, marked_wrong)
             })
             .collect();
-        SectionText { whole: normalize(&format!("{}\n{}", hit.heading_path, hit.text)), lines }
+        SectionText {
+            whole: normalize(&format!("{}\n{}", hit.heading_path, hit.text)),
+            lines,
+        }
     }
 
     /// How strongly the section states the choice, and the line that states it best.
-    fn support(&self, units: &[Unit], choice_negative: bool) -> (f32, String) {
+    /// `stem_terms` are the question's own words; a clause of a fact that holds both one of them and the
+    /// choice (`最大 365 日` for "最大は?") ties the choice to what is asked, more than the line alone.
+    fn support(&self, units: &[Unit], choice_negative: bool, stem_terms: &[String]) -> (f32, String) {
         let total: f32 = units.iter().map(|u| u.weight).sum();
         if total <= 0.0 {
             return (0.0, String::new());
@@ -310,7 +389,12 @@ impl SectionText {
         let mut best_line = (0.0f32, String::new());
         let mut worst_line = 0.0f32;
         for (original, normalized, wrong) in &self.lines {
-            let mut line = coverage(normalized);
+            let clause_link = normalized
+                .split(['、', '。', ',', ';', '(', ')', ':'])
+                .filter(|clause| stem_terms.iter().any(|t| mentions(clause, t)))
+                .map(coverage)
+                .fold(0.0f32, f32::max);
+            let mut line = coverage(normalized) * (0.7 + 0.3 * clause_link);
             if is_negative(normalized) != choice_negative {
                 line *= 0.4;
             }
@@ -330,8 +414,11 @@ impl SectionText {
 
 /// Lines that the notes mark as a wrong answer: `× Scan は遅い`, `NG: …`, `誤り: …`.
 fn is_marked_wrong(normalized_line: &str) -> bool {
-    let content = normalized_line.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '*' | '+' | '•' | '・'));
-    ["×", "✗", "✕", "❌", "ng:", "ng ", "誤り", "誤:", "不正解", "wrong:"].iter().any(|marker| content.starts_with(marker))
+    let content =
+        normalized_line.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '*' | '+' | '•' | '・'));
+    ["×", "✗", "✕", "❌", "ng:", "ng ", "誤り", "誤:", "不正解", "wrong:"]
+        .iter()
+        .any(|marker| content.starts_with(marker))
 }
 
 /// How much of a unit occurs in a text: 1 for the word or a synonym; for a longer Japanese word, the share
@@ -373,7 +460,11 @@ mod tests {
             ("問題文\n- [ ] 一つ目\n- [x] 二つ目", vec!["", ""]),
         ] {
             let question = parse_question(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-            assert_eq!(question.choices.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(), labels, "{text}");
+            assert_eq!(
+                question.choices.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(),
+                labels,
+                "{text}"
+            );
             assert!(!question.stem.is_empty());
         }
     }
@@ -407,7 +498,9 @@ mod tests {
 
     #[test]
     fn the_choice_the_scenario_section_states_wins() {
-        let ranking = ranking("Lambda の環境変数に DB パスワードがある。チーム外の人に平文で見せないには?\nA. KMS の暗号化ヘルパーで暗号化する\nB. Secrets Manager のローテーションを有効にする\nC. /tmp に保存する\nD. シャードを分割する");
+        let ranking = ranking(
+            "Lambda の環境変数に DB パスワードがある。チーム外の人に平文で見せないには?\nA. KMS の暗号化ヘルパーで暗号化する\nB. Secrets Manager のローテーションを有効にする\nC. /tmp に保存する\nD. シャードを分割する",
+        );
         assert_eq!(ranking.best, ["A"]);
         let evidence = ranking.choices[0].evidence.as_ref().unwrap();
         assert_eq!(evidence.id, "aws.md#lambda-の環境変数を平文で見せたくない場合");
@@ -416,7 +509,9 @@ mod tests {
 
     #[test]
     fn negated_questions_pick_the_unsupported_choice() {
-        let ranking = ranking("Kinesis Data Streams の保持期間について誤っているものはどれか\nA. 既定は 24 時間\nB. 最大 365 日まで延ばせる\nC. 保持期間を過ぎても読める");
+        let ranking = ranking(
+            "Kinesis Data Streams の保持期間について誤っているものはどれか\nA. 既定は 24 時間\nB. 最大 365 日まで延ばせる\nC. 保持期間を過ぎても読める",
+        );
         assert_eq!(ranking.best, ["C"]);
     }
 }

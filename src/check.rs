@@ -56,13 +56,20 @@ pub fn check(set: &NoteSet) -> CheckReport {
                     "question `{}` refers to `{}`, which is no section{}",
                     question.id,
                     question.reference.as_deref().unwrap_or_default(),
-                    closest_id(&reference, first_seen.keys().copied()).map(|id| format!(" (did you mean `{id}`?)")).unwrap_or_default()
+                    closest_id(&reference, first_seen.keys().copied())
+                        .map(|id| format!(" (did you mean `{id}`?)"))
+                        .unwrap_or_default()
                 ),
             ));
         }
     }
     problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-    CheckReport { problems, files: set.notes.len(), sections, questions: questions.len() }
+    CheckReport {
+        problems,
+        files: set.notes.len(),
+        sections,
+        questions: questions.len(),
+    }
 }
 
 /// The existing id in the same file whose slug shares the most characters with `wanted`.
@@ -92,14 +99,22 @@ pub fn coverage(set: &NoteSet) -> Coverage {
     let unknown = || "(none)".to_string();
     for note in set.notes.iter().filter(|n| n.front.kind == NoteKind::Notes) {
         let count = note.sections.iter().filter(|s| !s.text.trim().is_empty()).count();
-        coverage.by_service.entry(note.front.service.clone().unwrap_or_else(unknown)).or_default().0 += count;
+        coverage
+            .by_service
+            .entry(note.front.service.clone().unwrap_or_else(unknown))
+            .or_default()
+            .0 += count;
         for domain in domains_or_none(&note.front.domains) {
             coverage.by_domain.entry(domain).or_default().0 += count;
         }
     }
     let (questions, _) = parse_bank(&set.notes);
     for question in &questions {
-        coverage.by_service.entry(question.service.clone().unwrap_or_else(unknown)).or_default().1 += 1;
+        coverage
+            .by_service
+            .entry(question.service.clone().unwrap_or_else(unknown))
+            .or_default()
+            .1 += 1;
         for domain in domains_or_none(&question.domains) {
             coverage.by_domain.entry(domain).or_default().1 += 1;
         }
@@ -108,7 +123,11 @@ pub fn coverage(set: &NoteSet) -> Coverage {
 }
 
 fn domains_or_none(domains: &[String]) -> Vec<String> {
-    if domains.is_empty() { vec!["(none)".to_string()] } else { domains.to_vec() }
+    if domains.is_empty() {
+        vec!["(none)".to_string()]
+    } else {
+        domains.to_vec()
+    }
 }
 
 /// Questions in the bank, for the quiz and tests; problems are `check`'s business.
@@ -132,7 +151,10 @@ mod tests {
         let report = check(&set);
         assert_eq!(report.errors(), 1, "{:?}", report.problems);
         let message = report.problems[0].to_string();
-        assert!(message.starts_with("q.md:4: error: question `q1` refers to `k.md#データ保持`"), "{message}");
+        assert!(
+            message.starts_with("q.md:4: error: question `q1` refers to `k.md#データ保持`"),
+            "{message}"
+        );
         assert!(message.contains("did you mean `k.md#データ保持期間`"), "{message}");
         assert_eq!((report.sections, report.questions), (2, 2));
     }
@@ -140,8 +162,14 @@ mod tests {
     #[test]
     fn coverage_counts_sections_and_questions_per_service_and_domain() {
         let set = NoteSet::from_texts([
-            ("k.md", "---\nservice: Kinesis\ndomain: [development]\n---\n# K\nx\n## A\ny\n"),
-            ("q.md", "---\nkind: questions\nservice: Kinesis\ndomain: [development]\n---\n## q1\n本文\n- [x] a\n- [ ] b\n"),
+            (
+                "k.md",
+                "---\nservice: Kinesis\ndomain: [development]\n---\n# K\nx\n## A\ny\n",
+            ),
+            (
+                "q.md",
+                "---\nkind: questions\nservice: Kinesis\ndomain: [development]\n---\n## q1\n本文\n- [x] a\n- [ ] b\n",
+            ),
         ]);
         let coverage = coverage(&set);
         assert_eq!(coverage.by_service["Kinesis"], (2, 1));

@@ -22,7 +22,10 @@ impl std::str::FromStr for Locale {
         match value.trim().to_lowercase().as_str() {
             "ja" | "ja-jp" | "japanese" => Ok(Locale::Ja),
             "en" | "en-us" | "en-gb" | "english" => Ok(Locale::En),
-            other => Err(ConfigError::Invalid { key: "locale".into(), message: format!("`{other}` is not `ja` or `en`") }),
+            other => Err(ConfigError::Invalid {
+                key: "locale".into(),
+                message: format!("`{other}` is not `ja` or `en`"),
+            }),
         }
     }
 }
@@ -54,19 +57,30 @@ pub struct SearchSettings {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { locale: Locale::Ja, paths: Paths::default(), search: SearchSettings::default() }
+        Config {
+            locale: Locale::Ja,
+            paths: Paths::default(),
+            search: SearchSettings::default(),
+        }
     }
 }
 
 impl Default for Paths {
     fn default() -> Self {
-        Paths { notes: "notes".into(), index: "index".into(), synonyms: "config/synonyms.txt".into() }
+        Paths {
+            notes: "notes".into(),
+            index: "index".into(),
+            synonyms: "config/synonyms.txt".into(),
+        }
     }
 }
 
 impl Default for SearchSettings {
     fn default() -> Self {
-        SearchSettings { top: 5, snippet_lines: 2 }
+        SearchSettings {
+            top: 5,
+            snippet_lines: 2,
+        }
     }
 }
 
@@ -86,16 +100,24 @@ pub const DEFAULT_CONFIG: &str = "config/tsumiage.toml";
 impl Config {
     /// Parses a config file's text.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 
     /// Reads `explicit` (which must exist) or else `config/tsumiage.toml` if present, then applies
     /// environment overrides through `env` (a lookup, so tests pass their own).
     pub fn load(explicit: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let explicit = explicit.map(Path::to_path_buf).or_else(|| env("TSUMIAGE_CONFIG").map(PathBuf::from));
+        let explicit = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| env("TSUMIAGE_CONFIG").map(PathBuf::from));
         let mut config = match explicit {
             Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
                 Config::parse(&text, &path)?
             }
             None => match std::fs::read_to_string(DEFAULT_CONFIG) {
@@ -131,7 +153,10 @@ mod tests {
     #[test]
     fn the_shipped_config_parses_and_matches_the_defaults() {
         let text = include_str!("../config/tsumiage.toml");
-        assert_eq!(Config::parse(text, Path::new("config/tsumiage.toml")).unwrap(), Config::default());
+        assert_eq!(
+            Config::parse(text, Path::new("config/tsumiage.toml")).unwrap(),
+            Config::default()
+        );
     }
 
     #[test]

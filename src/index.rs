@@ -40,7 +40,10 @@ pub enum IndexError {
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
-    move |source| IndexError::Io { path: path.to_path_buf(), source }
+    move |source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// What is recorded beside each generation.
@@ -105,7 +108,9 @@ pub struct NoteIndex {
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let text_with = |tokenizer: &str, stored: bool| {
-        let indexing = TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let options = TextOptions::default().set_indexing_options(indexing);
         if stored { options.set_stored() } else { options }
     };
@@ -126,9 +131,12 @@ fn schema() -> (Schema, Fields) {
 
 fn register_tokenizers(index: &Index) {
     index.tokenizers().register(BIGRAM, TextAnalyzer::from(BigramTokenizer));
-    index
-        .tokenizers()
-        .register(WORD_PARTS, TextAnalyzer::builder(WordPartTokenizer).filter(Stemmer::new(Language::English)).build());
+    index.tokenizers().register(
+        WORD_PARTS,
+        TextAnalyzer::builder(WordPartTokenizer)
+            .filter(Stemmer::new(Language::English))
+            .build(),
+    );
 }
 
 /// The sections that are search results: those of study notes (not question banks) that have text.
@@ -142,13 +150,20 @@ pub fn searchable_sections(set: &NoteSet) -> impl Iterator<Item = (&crate::notes
 
 /// The body as indexed: URLs removed (their words would match every query about AWS).
 pub fn indexable_text(text: &str) -> String {
-    text.split_whitespace().filter(|w| !w.contains("://")).collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .filter(|w| !w.contains("://"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl NoteIndex {
     /// Opens the index under `root` if it is fresh for `set`, else builds a new generation.
     /// Returns the index and whether it was (re)built, and why.
-    pub fn open_or_build(root: &Path, set: &NoteSet, progress: &mut dyn FnMut(BuildProgress)) -> Result<(NoteIndex, Freshness), IndexError> {
+    pub fn open_or_build(
+        root: &Path,
+        set: &NoteSet,
+        progress: &mut dyn FnMut(BuildProgress),
+    ) -> Result<(NoteIndex, Freshness), IndexError> {
         match Self::freshness(root, set) {
             Freshness::Fresh => match Self::open(root) {
                 Ok(index) => Ok((index, Freshness::Fresh)),
@@ -175,15 +190,28 @@ impl NoteIndex {
 
     /// Opens the current generation.
     pub fn open(root: &Path) -> Result<NoteIndex, IndexError> {
-        let dir = current_generation(root).ok_or_else(|| IndexError::Meta { path: root.join(CURRENT), message: "no index has been built".into() })?;
+        let dir = current_generation(root).ok_or_else(|| IndexError::Meta {
+            path: root.join(CURRENT),
+            message: "no index has been built".into(),
+        })?;
         let meta = read_meta(&dir)?;
         let index = Index::open_in_dir(&dir)?;
         let fields = fields_of(&index.schema())?;
         register_tokenizers(&index);
         let vocabulary = read_vocabulary(&dir.join(VOCABULARY));
-        let harvested = fs::read_to_string(dir.join(HARVESTED)).ok().and_then(|t| Synonyms::parse(&t).ok()).unwrap_or_default();
+        let harvested = fs::read_to_string(dir.join(HARVESTED))
+            .ok()
+            .and_then(|t| Synonyms::parse(&t).ok())
+            .unwrap_or_default();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(NoteIndex { index, reader, fields, meta, vocabulary, harvested })
+        Ok(NoteIndex {
+            index,
+            reader,
+            fields,
+            meta,
+            vocabulary,
+            harvested,
+        })
     }
 
     /// Builds a new generation under `root` and makes it current.
@@ -191,8 +219,9 @@ impl NoteIndex {
         fs::create_dir_all(root).map_err(io_error(root))?;
         let name = format!("gen-{}-v{SCHEMA_VERSION}", fingerprint_hex(set.fingerprint));
         let final_dir = root.join(&name);
-        let complete = read_meta(&final_dir)
-            .is_ok_and(|meta| meta.schema_version == SCHEMA_VERSION && meta.fingerprint == fingerprint_hex(set.fingerprint));
+        let complete = read_meta(&final_dir).is_ok_and(|meta| {
+            meta.schema_version == SCHEMA_VERSION && meta.fingerprint == fingerprint_hex(set.fingerprint)
+        });
         if !complete {
             let staging = root.join(format!(".building-{}-{name}", std::process::id()));
             let _ = fs::remove_dir_all(&staging);
@@ -210,7 +239,10 @@ impl NoteIndex {
                 // Another process built the same generation meanwhile: use theirs.
                 let _ = fs::remove_dir_all(&staging);
                 if !final_dir.join(META).is_file() {
-                    return Err(IndexError::Io { path: final_dir, source: error });
+                    return Err(IndexError::Io {
+                        path: final_dir,
+                        source: error,
+                    });
                 }
             }
         }
@@ -242,11 +274,19 @@ impl NoteIndex {
 
     /// Reads a stored text field of a document.
     pub fn stored_text(doc: &TantivyDocument, field: Field) -> String {
-        doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
-fn fill(index: &Index, fields: Fields, set: &NoteSet, progress: &mut dyn FnMut(BuildProgress)) -> Result<IndexMeta, IndexError> {
+fn fill(
+    index: &Index,
+    fields: Fields,
+    set: &NoteSet,
+    progress: &mut dyn FnMut(BuildProgress),
+) -> Result<IndexMeta, IndexError> {
     let mut writer: IndexWriter = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
     let total = searchable_sections(set).count();
     let mut indexed = 0;
@@ -274,14 +314,21 @@ fn fill(index: &Index, fields: Fields, set: &NoteSet, progress: &mut dyn FnMut(B
     }
     writer.commit()?;
     writer.wait_merging_threads()?;
-    Ok(IndexMeta { schema_version: SCHEMA_VERSION, fingerprint: fingerprint_hex(set.fingerprint), sections: indexed })
+    Ok(IndexMeta {
+        schema_version: SCHEMA_VERSION,
+        fingerprint: fingerprint_hex(set.fingerprint),
+        sections: indexed,
+    })
 }
 
 fn write_sidecars(dir: &Path, set: &NoteSet, meta: &IndexMeta) -> Result<(), IndexError> {
     let vocabulary = vocabulary_of(set);
     let mut entries: Vec<_> = vocabulary.counts.iter().collect();
     entries.sort();
-    let vocabulary_text: String = entries.iter().map(|(word, count)| format!("{word}\t{count}\n")).collect();
+    let vocabulary_text: String = entries
+        .iter()
+        .map(|(word, count)| format!("{word}\t{count}\n"))
+        .collect();
     write_synced(&dir.join(VOCABULARY), vocabulary_text.as_bytes())?;
     let harvested: String = harvest(set).groups().iter().map(|g| g.join(", ") + "\n").collect();
     write_synced(&dir.join(HARVESTED), harvested.as_bytes())?;
@@ -299,8 +346,8 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
 fn vocabulary_of(set: &NoteSet) -> Vocabulary {
     let mut counts: HashMap<String, u32> = HashMap::new();
     for (_, section) in searchable_sections(set) {
-        for text in [section.title.as_str(), section.text.as_str()] {
-            for word in words(&indexable_text(text)) {
+        for text in [section.heading_path_display(), indexable_text(&section.text)] {
+            for word in words(&text) {
                 let long_enough = match word.script {
                     Script::Word => word.text.chars().count() >= 3 && !word.text.chars().all(|c| c.is_ascii_digit()),
                     Script::Kanji | Script::Katakana => word.text.chars().count() >= 2,
@@ -360,7 +407,10 @@ fn current_generation(root: &Path) -> Option<PathBuf> {
 fn read_meta(dir: &Path) -> Result<IndexMeta, IndexError> {
     let path = dir.join(META);
     let bytes = fs::read(&path).map_err(io_error(&path))?;
-    serde_json::from_slice(&bytes).map_err(|e| IndexError::Meta { path, message: e.to_string() })
+    serde_json::from_slice(&bytes).map_err(|e| IndexError::Meta {
+        path,
+        message: e.to_string(),
+    })
 }
 
 /// Points `CURRENT` at `name`: written to a temporary file and renamed, which is atomic.
@@ -382,7 +432,8 @@ fn remove_other_generations(root: &Path, keep: &str) {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         let is_old_generation = name.starts_with("gen-") && name != keep;
-        let is_abandoned_build = name.starts_with(".building-") && !name.starts_with(&format!(".building-{}-", std::process::id()));
+        let is_abandoned_build =
+            name.starts_with(".building-") && !name.starts_with(&format!(".building-{}-", std::process::id()));
         if is_old_generation || (is_abandoned_build && older_than_an_hour(&entry.path())) {
             let _ = fs::remove_dir_all(entry.path());
         }
@@ -425,7 +476,10 @@ mod tests {
         let (index, why) = NoteIndex::open_or_build(&root, &second, &mut |_| {}).unwrap();
         assert_eq!(why, Freshness::Stale);
         assert_eq!(index.searcher().num_docs(), 2);
-        let generations = fs::read_dir(&root).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("gen-")).count();
+        let generations = fs::read_dir(&root)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("gen-"))
+            .count();
         assert_eq!(generations, 1, "old generations are removed");
     }
 

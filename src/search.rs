@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{TantivyDocument, Term};
+use tantivy::{DocAddress, TantivyDocument, Term};
 
 use crate::analysis::{Script, Word, bigram_tokens, normalize_with_offsets, words};
 use crate::index::{Fields, NoteIndex};
@@ -64,7 +64,11 @@ pub struct QueryTerm {
 /// The content words of a query, with synonym expansions: what a matching section should contain.
 pub fn query_terms(text: &str, synonyms: &Synonyms) -> Vec<QueryTerm> {
     let all_words = words(text);
-    let content: Vec<&Word> = all_words.iter().filter(|w| is_content(w)).take(MAX_QUERY_WORDS).collect();
+    let content: Vec<&Word> = all_words
+        .iter()
+        .filter(|w| is_content(w))
+        .take(MAX_QUERY_WORDS)
+        .collect();
     let mut seen = HashSet::new();
     let mut terms = Vec::new();
     let mut push = |text: String, script: Script, weight: f32| {
@@ -111,30 +115,48 @@ impl<'a> SectionSearcher<'a> {
     pub fn new(index: &'a NoteIndex, user_synonyms: &Synonyms) -> Self {
         let mut synonyms = index.harvested.clone();
         synonyms.merge(user_synonyms);
-        SectionSearcher { index, synonyms, snippet_lines: 2 }
+        SectionSearcher {
+            index,
+            synonyms,
+            snippet_lines: 2,
+        }
     }
 
     /// The `top` best sections for `text`.
     pub fn search(&self, text: &str, top: usize) -> SearchResults {
         let terms = query_terms(text, &self.synonyms);
-        let query = self.build_query(text, &terms);
+        let ranked = self.rank_terms(text, &terms, top);
         let searcher = self.index.searcher();
-        let top_docs = match query {
-            Some(query) if top > 0 => searcher
-                .search(&query, &tantivy::collector::TopDocs::with_limit(top).order_by_score())
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
         let fields = self.index.fields;
-        let hits: Vec<Hit> = top_docs
+        let hits: Vec<Hit> = ranked
             .into_iter()
             .filter_map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(address).ok()?;
                 Some(hit_from(&doc, fields, score, &terms, self.snippet_lines))
             })
             .collect();
-        let suggestions = if hits.is_empty() { self.suggestions(&terms) } else { Vec::new() };
+        let suggestions = if hits.is_empty() {
+            self.suggestions(&terms)
+        } else {
+            Vec::new()
+        };
         SearchResults { hits, suggestions }
+    }
+
+    /// Only the ranking: scores and document addresses of the `top` best sections, nothing loaded.
+    pub fn rank(&self, text: &str, top: usize) -> Vec<(f32, DocAddress)> {
+        self.rank_terms(text, &query_terms(text, &self.synonyms), top)
+    }
+
+    fn rank_terms(&self, text: &str, terms: &[QueryTerm], top: usize) -> Vec<(f32, DocAddress)> {
+        match self.build_query(text, terms) {
+            Some(query) if top > 0 => self
+                .index
+                .searcher()
+                .search(&query, &tantivy::collector::TopDocs::with_limit(top).order_by_score())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 
     fn build_query(&self, text: &str, terms: &[QueryTerm]) -> Option<Box<dyn Query>> {
@@ -148,7 +170,8 @@ impl<'a> SectionSearcher<'a> {
             }
             if term.script == Script::Word {
                 for part in self.word_parts(&term.text) {
-                    let query = TermQuery::new(Term::from_field_text(fields.parts, &part), IndexRecordOption::WithFreqs);
+                    let query =
+                        TermQuery::new(Term::from_field_text(fields.parts, &part), IndexRecordOption::WithFreqs);
                     content.push((Occur::Should, boosted(Box::new(query), 0.4 * term.weight)));
                 }
             }
@@ -161,7 +184,10 @@ impl<'a> SectionSearcher<'a> {
         let mut seen = HashSet::new();
         for token in bigram_tokens(text).into_iter().take(MAX_QUERY_WORDS * 4) {
             if token.text.chars().any(|c| Script::of(c).is_cjk()) && seen.insert(token.text.clone()) {
-                let query = TermQuery::new(Term::from_field_text(fields.body, &token.text), IndexRecordOption::WithFreqs);
+                let query = TermQuery::new(
+                    Term::from_field_text(fields.body, &token.text),
+                    IndexRecordOption::WithFreqs,
+                );
                 recall.push((Occur::Should, boosted(Box::new(query), 0.15)));
             }
         }
@@ -191,7 +217,11 @@ impl<'a> SectionSearcher<'a> {
         let mut scored: Vec<(usize, u32, &str)> = Vec::new();
         for term in terms.iter().filter(|t| !vocabulary.contains_key(&t.text)) {
             let length = term.text.chars().count();
-            let allowed = if term.script == Script::Word { (length / 4).clamp(1, 3) } else { 1 };
+            let allowed = if term.script == Script::Word {
+                (length / 4).clamp(1, 3)
+            } else {
+                1
+            };
             for (word, count) in vocabulary {
                 let difference = word.chars().count().abs_diff(length);
                 if difference > allowed {
@@ -223,10 +253,16 @@ fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
 
 /// The exact-sequence query for a term in a bigram field: a phrase of its tokens (one token: a term).
 fn phrase_query(field: Field, text: &str) -> Option<Box<dyn Query>> {
-    let terms: Vec<(usize, Term)> = bigram_tokens(text).into_iter().map(|t| (t.position, Term::from_field_text(field, &t.text))).collect();
+    let terms: Vec<(usize, Term)> = bigram_tokens(text)
+        .into_iter()
+        .map(|t| (t.position, Term::from_field_text(field, &t.text)))
+        .collect();
     match terms.len() {
         0 => None,
-        1 => Some(Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::WithFreqs))),
+        1 => Some(Box::new(TermQuery::new(
+            terms[0].1.clone(),
+            IndexRecordOption::WithFreqs,
+        ))),
         _ => Some(Box::new(PhraseQuery::new_with_offset(terms))),
     }
 }
@@ -238,9 +274,15 @@ fn hit_from(doc: &TantivyDocument, fields: Fields, score: f32, terms: &[QueryTer
         id: NoteIndex::stored_text(doc, fields.id),
         title: NoteIndex::stored_text(doc, fields.title),
         path: NoteIndex::stored_text(doc, fields.path),
-        line: doc.get_first(fields.line).and_then(|v| tantivy::schema::Value::as_u64(&v)).unwrap_or_default(),
+        line: doc
+            .get_first(fields.line)
+            .and_then(|v| tantivy::schema::Value::as_u64(&v))
+            .unwrap_or_default(),
         snippet: snippet(&text, terms, snippet_lines),
-        sources: NoteIndex::stored_text(doc, fields.sources).lines().map(str::to_string).collect(),
+        sources: NoteIndex::stored_text(doc, fields.sources)
+            .lines()
+            .map(str::to_string)
+            .collect(),
         heading_path,
         text,
         score,
@@ -260,22 +302,37 @@ pub fn snippet(text: &str, terms: &[QueryTerm], max_lines: usize) -> String {
         .enumerate()
         .map(|(i, line)| {
             let normalized: String = normalize_with_offsets(line).iter().map(|c| c.ch).collect();
-            let score = terms.iter().filter(|t| mentions(&normalized, &t.text)).map(|t| t.weight).sum();
+            let score = terms
+                .iter()
+                .filter(|t| mentions(&normalized, &t.text))
+                .map(|t| t.weight)
+                .sum();
             (i, score)
         })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut chosen: Vec<usize> = scored.iter().filter(|(_, s)| *s > 0.0).take(max_lines).map(|(i, _)| *i).collect();
+    let mut chosen: Vec<usize> = scored
+        .iter()
+        .filter(|(_, s)| *s > 0.0)
+        .take(max_lines)
+        .map(|(i, _)| *i)
+        .collect();
     if chosen.is_empty() {
         chosen = (0..lines.len().min(max_lines)).collect();
     }
     chosen.sort_unstable();
-    chosen.iter().map(|&i| highlight(lines[i], terms)).collect::<Vec<_>>().join("\n")
+    chosen
+        .iter()
+        .map(|&i| highlight(lines[i], terms))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn is_source_line(line: &str) -> bool {
     let trimmed = line.trim_start_matches(['-', '*', ' ']);
-    ["出典", "Source", "参考"].iter().any(|label| trimmed.starts_with(label))
+    ["出典", "Source", "参考"]
+        .iter()
+        .any(|label| trimmed.starts_with(label))
 }
 
 /// Wraps every occurrence of the terms in `line` in `**`, merging overlapping and adjacent matches.
@@ -291,19 +348,13 @@ pub fn highlight(line: &str, terms: &[QueryTerm]) -> String {
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for term in terms {
         for (at, matched) in normalized.match_indices(term.text.as_str()) {
-            if !mentions(&normalized[at..at + matched.len()], &term.text) {
-                continue;
-            }
-            let whole_word = term.script != Script::Word || {
-                let before = normalized[..at].chars().next_back();
-                let after = normalized[at + matched.len()..].chars().next();
-                let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() && !Script::of(c).is_cjk()));
-                boundary(before) && boundary(after)
-            };
+            let end = at + matched.len();
+            let is_word_char = |c: char| c.is_alphanumeric() && !Script::of(c).is_cjk();
+            let whole_word = term.script != Script::Word
+                || (!normalized[..at].chars().next_back().is_some_and(is_word_char)
+                    && !normalized[end..].chars().next().is_some_and(is_word_char));
             if whole_word {
-                let first = &chars[char_at[at]];
-                let last = &chars[char_at[at + matched.len()] - 1];
-                spans.push((first.from, last.to));
+                spans.push((chars[char_at[at]].from, chars[char_at[end] - 1].to));
             }
         }
     }
@@ -364,10 +415,22 @@ mod tests {
     fn japanese_questions_find_their_section() {
         let index = index();
         let searcher = SectionSearcher::new(&index, &Synonyms::default());
-        assert_eq!(top_id(&searcher, "Kinesis のデータ保持期間の最大は?").as_deref(), Some("aws/kinesis.md#kinesis-data-streams-のデータ保持期限"));
-        assert_eq!(top_id(&searcher, "ｼｬｰﾄﾞを増やすには").as_deref(), Some("aws/kinesis.md#シャードの分割と結合"));
-        assert_eq!(top_id(&searcher, "batch get item").as_deref(), Some("aws/kinesis.md#多数の項目を速く読む"));
-        assert_eq!(top_id(&searcher, "ＢａｔｃｈＧｅｔＩｔｅｍ").as_deref(), Some("aws/kinesis.md#多数の項目を速く読む"));
+        assert_eq!(
+            top_id(&searcher, "Kinesis のデータ保持期間の最大は?").as_deref(),
+            Some("aws/kinesis.md#kinesis-data-streams-のデータ保持期限")
+        );
+        assert_eq!(
+            top_id(&searcher, "ｼｬｰﾄﾞを増やすには").as_deref(),
+            Some("aws/kinesis.md#シャードの分割と結合")
+        );
+        assert_eq!(
+            top_id(&searcher, "batch get item").as_deref(),
+            Some("aws/kinesis.md#多数の項目を速く読む")
+        );
+        assert_eq!(
+            top_id(&searcher, "ＢａｔｃｈＧｅｔＩｔｅｍ").as_deref(),
+            Some("aws/kinesis.md#多数の項目を速く読む")
+        );
     }
 
     #[test]
@@ -375,16 +438,31 @@ mod tests {
         let index = index();
         let synonyms = Synonyms::parse("シャード, shard\n").unwrap();
         let searcher = SectionSearcher::new(&index, &synonyms);
-        assert_eq!(top_id(&searcher, "how to split a shard").as_deref(), Some("aws/kinesis.md#シャードの分割と結合"));
+        assert_eq!(
+            top_id(&searcher, "how to split a shard").as_deref(),
+            Some("aws/kinesis.md#シャードの分割と結合")
+        );
         // Harvested from `デッドレターキュー (DLQ)` in the notes themselves.
-        assert_eq!(top_id(&searcher, "デッドレターキュー").as_deref(), Some("aws/kinesis.md#多数の項目を速く読む"));
+        assert_eq!(
+            top_id(&searcher, "デッドレターキュー").as_deref(),
+            Some("aws/kinesis.md#多数の項目を速く読む")
+        );
     }
 
     #[test]
     fn any_text_is_a_query() {
         let index = index();
         let searcher = SectionSearcher::new(&index, &Synonyms::default());
-        for query in ["\"(", "🙂", "", "   ", "AND OR NOT", "field:value", "*", &"Kinesis のシャード ".repeat(500)] {
+        for query in [
+            "\"(",
+            "🙂",
+            "",
+            "   ",
+            "AND OR NOT",
+            "field:value",
+            "*",
+            &"Kinesis のシャード ".repeat(500),
+        ] {
             let _ = searcher.search(query, 5);
         }
         assert!(searcher.search("🙂", 5).hits.is_empty());
@@ -407,13 +485,19 @@ mod tests {
         assert_eq!(hit.snippet, "- **最大**は 365 日 (2020 年は 168 時間)");
         assert_eq!(hit.line, 6);
         assert_eq!(hit.heading_path, "Kinesis > Kinesis Data Streams のデータ保持期限");
-        assert_eq!(hit.sources, ["https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html"]);
+        assert_eq!(
+            hit.sources,
+            ["https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html"]
+        );
     }
 
     #[test]
     fn highlight_maps_back_to_the_original_width() {
         let terms = query_terms("シャード dynamodb", &Synonyms::default());
-        assert_eq!(highlight("ｼｬｰﾄﾞと ＤｙｎａｍｏＤＢ と dynamodbx", &terms), "**ｼｬｰﾄﾞ**と **ＤｙｎａｍｏＤＢ** と dynamodbx");
+        assert_eq!(
+            highlight("ｼｬｰﾄﾞと ＤｙｎａｍｏＤＢ と dynamodbx", &terms),
+            "**ｼｬｰﾄﾞ**と **ＤｙｎａｍｏＤＢ** と dynamodbx"
+        );
     }
 
     #[test]

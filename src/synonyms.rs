@@ -28,7 +28,11 @@ impl Synonyms {
             if line.is_empty() {
                 continue;
             }
-            let group: Vec<String> = line.split([',', '、', '，']).map(|t| normalize(t.trim())).filter(|t| !t.is_empty()).collect();
+            let group: Vec<String> = line
+                .split([',', '、', '，'])
+                .map(|t| normalize(t.trim()))
+                .filter(|t| !t.is_empty())
+                .collect();
             if group.len() < 2 {
                 return Err(SynonymError {
                     line: index + 1,
@@ -120,25 +124,42 @@ impl Synonyms {
 /// `visibility timeout` + `可視性タイムアウト` the other way round.
 fn pair_of(before: &str, inside: &str) -> Option<Vec<String>> {
     let before = before.trim_end();
-    let alternatives = inside.split([',', '/', '、']).map(str::trim).filter(|alt| !alt.is_empty() && alt.chars().count() <= 40);
+    let alternatives = inside
+        .split([',', '/', '、'])
+        .map(str::trim)
+        .filter(|alt| !alt.is_empty() && alt.chars().count() <= 40);
     let is_latin_phrase = |s: &str| {
-        s.chars().any(|c| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        s.chars().any(|c| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'))
     };
     let is_japanese_term = |s: &str| {
-        s.chars().count() >= 2 && s.chars().all(|c| matches!(Script::of(c), Script::Kanji | Script::Katakana | Script::Hiragana))
+        s.chars().count() >= 2
+            && s.chars()
+                .all(|c| matches!(Script::of(c), Script::Kanji | Script::Katakana | Script::Hiragana))
     };
     let japanese: String = trailing(before, |c| matches!(Script::of(c), Script::Kanji | Script::Katakana));
     let (term, wanted): (String, &dyn Fn(&str) -> bool) = if japanese.chars().count() >= 2 {
         (japanese, &is_latin_phrase)
     } else {
         let latin = trailing(before, |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'));
-        let latin = latin.split_whitespace().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" ");
+        let latin = latin
+            .split_whitespace()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join(" ");
         if !is_latin_phrase(&latin) {
             return None;
         }
         (latin, &is_japanese_term)
     };
-    let group: Vec<String> = std::iter::once(term).chain(alternatives.filter(|a| wanted(a)).map(str::to_string)).collect();
+    let group: Vec<String> = std::iter::once(term)
+        .chain(alternatives.filter(|a| wanted(a)).map(str::to_string))
+        .collect();
     (group.len() >= 2).then_some(group)
 }
 
@@ -168,13 +189,22 @@ mod tests {
 
     #[test]
     fn parses_groups_and_expands_queries() {
-        let synonyms = Synonyms::parse("# comment\nシャード, shard\nデッドレターキュー, DLQ, dead-letter queue\n保持期間、保持期限\n").unwrap();
+        let synonyms = Synonyms::parse(
+            "# comment\nシャード, shard\nデッドレターキュー, DLQ, dead-letter queue\n保持期間、保持期限\n",
+        )
+        .unwrap();
         assert_eq!(synonyms.expansions("ｼｬｰﾄﾞの上限"), ["shard"]);
-        assert_eq!(synonyms.expansions("What is a DLQ?"), ["デッドレターキュー", "dead-letter queue"]);
+        assert_eq!(
+            synonyms.expansions("What is a DLQ?"),
+            ["デッドレターキュー", "dead-letter queue"]
+        );
         assert_eq!(synonyms.expansions("保持期間は"), ["保持期限"]);
         // Latin terms match whole words only.
         assert!(synonyms.expansions("shards").is_empty());
-        assert_eq!(synonyms.alternatives("dlq"), ["デッドレターキュー", "dead-letter queue"]);
+        assert_eq!(
+            synonyms.alternatives("dlq"),
+            ["デッドレターキュー", "dead-letter queue"]
+        );
     }
 
     #[test]
@@ -185,7 +215,12 @@ mod tests {
 
     #[test]
     fn harvests_pairs_written_in_the_notes() {
-        let synonyms = Synonyms::harvest(["Lambda のデッドレターキュー (DLQ, dead-letter queue) を設定", "visibility timeout（可視性タイムアウト）", "設定 (重要)", "パーティションキー(PK)"]);
+        let synonyms = Synonyms::harvest([
+            "Lambda のデッドレターキュー (DLQ, dead-letter queue) を設定",
+            "visibility timeout（可視性タイムアウト）",
+            "設定 (重要)",
+            "パーティションキー(PK)",
+        ]);
         assert_eq!(synonyms.expansions("DLQ"), ["デッドレターキュー", "dead-letter queue"]);
         assert_eq!(synonyms.expansions("可視性タイムアウト"), ["visibility timeout"]);
         assert_eq!(synonyms.expansions("PK"), ["パーティションキー"]);

@@ -84,7 +84,8 @@ struct App {
 
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let mut config = Config::load(cli.global.config.as_deref(), |key| std::env::var(key).ok()).context("loading settings")?;
+    let mut config =
+        Config::load(cli.global.config.as_deref(), |key| std::env::var(key).ok()).context("loading settings")?;
     if let Some(notes) = cli.global.notes {
         config.paths.notes = notes;
     }
@@ -127,10 +128,15 @@ impl App {
             eprintln!("{}", render::build_reason(self.locale(), freshness, root));
         }
         let started = Instant::now();
-        let (index, built) = NoteIndex::open_or_build(root, set, &mut |progress| render::build_progress(self.locale(), progress))
-            .with_context(|| format!("opening the index in {}", root.display()))?;
+        let (index, built) = NoteIndex::open_or_build(root, set, &mut |progress| {
+            render::build_progress(self.locale(), progress)
+        })
+        .with_context(|| format!("opening the index in {}", root.display()))?;
         if built != Freshness::Fresh {
-            eprintln!("{}", render::build_done(self.locale(), index.meta.sections, started.elapsed()));
+            eprintln!(
+                "{}",
+                render::build_done(self.locale(), index.meta.sections, started.elapsed())
+            );
         }
         Ok(index)
     }
@@ -143,11 +149,16 @@ fn index_command(context: &App, force: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let index = if force {
         eprintln!("{}", render::build_reason(context.locale(), Freshness::Stale, root));
-        NoteIndex::build(root, &set, &mut |progress| render::build_progress(context.locale(), progress))?
+        NoteIndex::build(root, &set, &mut |progress| {
+            render::build_progress(context.locale(), progress)
+        })?
     } else {
         context.open_index(&set)?
     };
-    println!("{}", render::index_summary(context.locale(), &index, root, started.elapsed()));
+    println!(
+        "{}",
+        render::index_summary(context.locale(), &index, root, started.elapsed())
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -163,17 +174,30 @@ fn ask_command(context: &App, top: Option<usize>, json: bool, query: &str) -> Re
     if json {
         println!("{}", render::ask_json(query, took, &results));
     } else {
-        print!("{}", render::ask_text(context.locale(), &context.config.paths.notes, query, &results, std::io::stdout().is_terminal()));
+        print!(
+            "{}",
+            render::ask_text(
+                context.locale(),
+                &context.config.paths.notes,
+                query,
+                &results,
+                std::io::stdout().is_terminal()
+            )
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn answer_command(context: &App, json: bool, file: Option<&Path>) -> Result<ExitCode> {
     let text = match file {
-        Some(path) if path != Path::new("-") => std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        Some(path) if path != Path::new("-") => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
         _ => {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("reading the question from standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the question from standard input")?;
             text
         }
     };
@@ -189,7 +213,10 @@ fn answer_command(context: &App, json: bool, file: Option<&Path>) -> Result<Exit
     if json {
         println!("{}", render::answer_json(&ranking));
     } else {
-        print!("{}", render::answer_text(context.locale(), &context.config.paths.notes, &question, &ranking));
+        print!(
+            "{}",
+            render::answer_text(context.locale(), &context.config.paths.notes, &question, &ranking)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -205,13 +232,21 @@ fn check_command(context: &App, coverage: bool) -> Result<ExitCode> {
     if coverage {
         print!("{}", render::coverage(context.locale(), &check::coverage(&set)));
     }
-    Ok(if report.errors() > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if report.errors() > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Notes that could not be read are named on stderr, so a search that misses them is explained.
 fn report_problems(context: &App, set: &NoteSet, errors_only: bool) {
     let notes_root = &context.config.paths.notes;
-    let shown: Vec<_> = set.problems.iter().filter(|p| !errors_only || p.severity == tsumiage::notes::Severity::Error).collect();
+    let shown: Vec<_> = set
+        .problems
+        .iter()
+        .filter(|p| !errors_only || p.severity == tsumiage::notes::Severity::Error)
+        .collect();
     for problem in shown.iter().take(10) {
         eprintln!("{}", render::problem(notes_root, problem));
     }

@@ -46,7 +46,12 @@ pub fn build_reason(locale: Locale, freshness: Freshness, root: &Path) -> String
 }
 
 pub fn build_progress(locale: Locale, progress: BuildProgress) {
-    eprintln!("  {} {}/{}", pick(locale, "索引作成中", "indexing"), progress.indexed, progress.total);
+    eprintln!(
+        "  {} {}/{}",
+        pick(locale, "索引作成中", "indexing"),
+        progress.indexed,
+        progress.total
+    );
 }
 
 pub fn build_done(locale: Locale, sections: usize, took: Duration) -> String {
@@ -58,8 +63,18 @@ pub fn build_done(locale: Locale, sections: usize, took: Duration) -> String {
 
 pub fn index_summary(locale: Locale, index: &NoteIndex, root: &Path, took: Duration) -> String {
     match locale {
-        Locale::Ja => format!("索引: {} ({} セクション, {} ms)", root.display(), index.meta.sections, took.as_millis()),
-        Locale::En => format!("index: {} ({} sections, {} ms)", root.display(), index.meta.sections, took.as_millis()),
+        Locale::Ja => format!(
+            "索引: {} ({} セクション, {} ms)",
+            root.display(),
+            index.meta.sections,
+            took.as_millis()
+        ),
+        Locale::En => format!(
+            "index: {} ({} sections, {} ms)",
+            root.display(),
+            index.meta.sections,
+            took.as_millis()
+        ),
     }
 }
 
@@ -81,16 +96,38 @@ fn emphasis(text: &str, terminal: bool) -> String {
 pub fn ask_text(locale: Locale, notes_root: &Path, query: &str, results: &SearchResults, terminal: bool) -> String {
     let mut out = String::new();
     if results.hits.is_empty() {
-        let _ = writeln!(out, "{}", pick(locale, "該当するノートは見つかりませんでした。", "No notes match."));
+        let _ = writeln!(
+            out,
+            "{}",
+            pick(locale, "該当するノートは見つかりませんでした。", "No notes match.")
+        );
         if !results.suggestions.is_empty() {
-            let _ = writeln!(out, "{} {}", pick(locale, "もしかして:", "Did you mean:"), results.suggestions.join(", "));
+            let _ = writeln!(
+                out,
+                "{} {}",
+                pick(locale, "もしかして:", "Did you mean:"),
+                results.suggestions.join(", ")
+            );
         }
-        let _ = writeln!(out, "{}", pick(locale, "言い換えるか、英語名 (例: Kinesis) を入れてみてください。", "Try other words, or the English service name."));
+        let _ = writeln!(
+            out,
+            "{}",
+            pick(
+                locale,
+                "言い換えるか、英語名 (例: Kinesis) を入れてみてください。",
+                "Try other words, or the English service name."
+            )
+        );
         let _ = query;
         return out;
     }
     for (rank, hit) in results.hits.iter().enumerate() {
-        let _ = writeln!(out, "{}. {}", rank + 1, emphasis(&format!("**{}**", hit.heading_path), terminal));
+        let _ = writeln!(
+            out,
+            "{}. {}",
+            rank + 1,
+            emphasis(&format!("**{}**", hit.heading_path), terminal)
+        );
         let _ = writeln!(out, "   {}", location(notes_root, &hit.path, hit.line));
         for line in hit.snippet.lines() {
             let _ = writeln!(out, "   {}", emphasis(line, terminal));
@@ -143,10 +180,19 @@ pub fn answer_text(locale: Locale, notes_root: &Path, question: &McQuestion, ran
     };
     let _ = writeln!(out, "{heading}\n");
     for choice in &ranking.choices {
-        let marker = if ranking.best.contains(&choice.label) { "→" } else { " " };
+        let marker = if ranking.best.contains(&choice.label) {
+            "→"
+        } else {
+            " "
+        };
         let _ = writeln!(out, "{marker} {}. {}  [{:.2}]", choice.label, choice.text, choice.score);
         if let Some(evidence) = &choice.evidence {
-            let _ = writeln!(out, "      {} ({})", evidence.title, location(notes_root, &evidence.path, evidence.line));
+            let _ = writeln!(
+                out,
+                "      {} ({})",
+                evidence.title,
+                location(notes_root, &evidence.path, evidence.line)
+            );
             if !evidence.fact.is_empty() {
                 let _ = writeln!(out, "      {}", evidence.fact);
             }
@@ -155,7 +201,11 @@ pub fn answer_text(locale: Locale, notes_root: &Path, question: &McQuestion, ran
     let _ = writeln!(
         out,
         "\n{}",
-        pick(locale, "※ ノートの記述との一致度による推定です。出典で確かめてください。", "Ranked by agreement with the notes: check the sources.")
+        pick(
+            locale,
+            "※ ノートの記述との一致度による推定です。出典で確かめてください。",
+            "Ranked by agreement with the notes: check the sources."
+        )
     );
     out
 }
@@ -197,8 +247,16 @@ pub fn check_summary(locale: Locale, report: &CheckReport) -> String {
 
 pub fn coverage(locale: Locale, coverage: &Coverage) -> String {
     let mut out = String::new();
-    for (title, table) in [(pick(locale, "サービス", "service"), &coverage.by_service), (pick(locale, "試験分野", "domain"), &coverage.by_domain)] {
-        let _ = writeln!(out, "\n{title:<24} {:>9} {:>9}", pick(locale, "セクション", "sections"), pick(locale, "問題", "questions"));
+    for (title, table) in [
+        (pick(locale, "サービス", "service"), &coverage.by_service),
+        (pick(locale, "試験分野", "domain"), &coverage.by_domain),
+    ] {
+        let _ = writeln!(
+            out,
+            "\n{title:<24} {:>9} {:>9}",
+            pick(locale, "セクション", "sections"),
+            pick(locale, "問題", "questions")
+        );
         for (key, (sections, questions)) in table {
             let _ = writeln!(out, "{key:<24} {sections:>9} {questions:>9}");
         }

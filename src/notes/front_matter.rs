@@ -45,7 +45,12 @@ pub struct Split<'a> {
 
 /// Splits `text` into front matter and body. A file without a leading `---` has an empty front matter.
 pub fn split(text: &str) -> Split<'_> {
-    let mut split = Split { front: FrontMatter::default(), errors: Vec::new(), body: text, body_first_line: 0 };
+    let mut split = Split {
+        front: FrontMatter::default(),
+        errors: Vec::new(),
+        body: text,
+        body_first_line: 0,
+    };
     let Some(after_open) = strip_open_fence(text) else {
         return split;
     };
@@ -121,7 +126,10 @@ fn parse_line(content: &str, line_no: usize, front: &mut FrontMatter, errors: &m
 
 /// `[a, "b c"]` or `a, b` → `["a", "b c"]`.
 fn list(value: &str) -> Vec<String> {
-    let inner = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')).unwrap_or(value);
+    let inner = value
+        .strip_prefix('[')
+        .and_then(|v| v.strip_suffix(']'))
+        .unwrap_or(value);
     inner
         .split(',')
         .map(|item| unquote(item.trim()).to_string())

@@ -22,7 +22,10 @@ pub struct NoteSet {
 impl NoteSet {
     /// Parses notes given as `(path, text)` pairs; the in-memory twin of `load_dir`, used by tests.
     pub fn from_texts<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> NoteSet {
-        let mut set = NoteSet { fingerprint: FNV_OFFSET, ..NoteSet::default() };
+        let mut set = NoteSet {
+            fingerprint: FNV_OFFSET,
+            ..NoteSet::default()
+        };
         for (path, text) in files {
             set.fingerprint = fnv1a(set.fingerprint, path.as_bytes());
             set.fingerprint = fnv1a(set.fingerprint, text.as_bytes());
@@ -43,7 +46,10 @@ pub fn load_dir(root: &Path) -> std::io::Result<NoteSet> {
     let mut files = Vec::new();
     collect_files(root, root, &mut files)?;
     files.sort();
-    let mut set = NoteSet { fingerprint: FNV_OFFSET, ..NoteSet::default() };
+    let mut set = NoteSet {
+        fingerprint: FNV_OFFSET,
+        ..NoteSet::default()
+    };
     for (relative, full) in files {
         set.fingerprint = fnv1a(set.fingerprint, relative.as_bytes());
         match read_note_text(&full) {
@@ -72,7 +78,11 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> s
             collect_files(root, &path, out)?;
         } else if (name.ends_with(".md") || name.ends_with(".txt")) && !name.eq_ignore_ascii_case("README.md") {
             let relative = path.strip_prefix(root).unwrap_or(&path);
-            let relative = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let relative = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             out.push((relative, path));
         }
     }
@@ -83,7 +93,10 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> s
 fn read_note_text(path: &Path) -> Result<String, (usize, String)> {
     let size = fs::metadata(path).map_err(|e| (1, format!("cannot read: {e}")))?.len();
     if size > MAX_NOTE_BYTES {
-        return Err((1, format!("file is {size} bytes; notes are limited to {MAX_NOTE_BYTES} bytes (split it up)")));
+        return Err((
+            1,
+            format!("file is {size} bytes; notes are limited to {MAX_NOTE_BYTES} bytes (split it up)"),
+        ));
     }
     let bytes = fs::read(path).map_err(|e| (1, format!("cannot read: {e}")))?;
     decode_note(&bytes)
@@ -97,7 +110,10 @@ pub(crate) fn decode_note(bytes: &[u8]) -> Result<String, (usize, String)> {
     }
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        (line_of(bytes, at), format!("not valid UTF-8 at byte {at} (save the file as UTF-8)"))
+        (
+            line_of(bytes, at),
+            format!("not valid UTF-8 at byte {at} (save the file as UTF-8)"),
+        )
     })
 }
 
@@ -139,8 +155,14 @@ mod tests {
         assert_eq!(paths, ["empty.md", "sub/good.md"]);
         let problems: Vec<String> = set.problems.iter().map(ToString::to_string).collect();
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].starts_with("binary.md:2: error: binary file"), "{problems:?}");
-        assert!(problems[1].starts_with("latin1.md:2: error: not valid UTF-8"), "{problems:?}");
+        assert!(
+            problems[0].starts_with("binary.md:2: error: binary file"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("latin1.md:2: error: not valid UTF-8"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub(super) fn parse(path: &str, file_title: &str, body: &str, first_line: usize)
             continue;
         }
         match heading(line) {
-            Some((level, title)) if title.is_empty() => {
+            Some((level, "")) => {
                 problems.push(Problem::warning(path, line_no, "heading has no text"));
                 builder.heading(level, "untitled", line_no);
             }
@@ -31,9 +31,16 @@ pub(super) fn parse(path: &str, file_title: &str, body: &str, first_line: usize)
         }
     }
     if let Some((_, _, opened)) = fence {
-        problems.push(Problem::warning(path, opened, "code block is never closed: the rest of the file is read as code"));
+        problems.push(Problem::warning(
+            path,
+            opened,
+            "code block is never closed: the rest of the file is read as code",
+        ));
     }
-    Parsed { sections: builder.finish(), problems }
+    Parsed {
+        sections: builder.finish(),
+        problems,
+    }
 }
 
 /// `## Title ##` → `(2, "Title")`.
@@ -188,7 +195,15 @@ mod tests {
     fn headings_make_sections_with_paths_lines_and_unique_ids() {
         let (note, problems) = parse_note("aws/kinesis.md", NOTE);
         let ids: Vec<&str> = note.sections.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["aws/kinesis.md#kinesis", "aws/kinesis.md#データ保持", "aws/kinesis.md#データ保持-1", "aws/kinesis.md#空"]);
+        assert_eq!(
+            ids,
+            [
+                "aws/kinesis.md#kinesis",
+                "aws/kinesis.md#データ保持",
+                "aws/kinesis.md#データ保持-1",
+                "aws/kinesis.md#空"
+            ]
+        );
         let retention = &note.sections[1];
         assert_eq!(retention.line, 5);
         assert_eq!(retention.text_line, 7);
@@ -196,7 +211,10 @@ mod tests {
         assert_eq!(retention.facts, ["既定は 24 時間", "最大 365 日", "numbered"]);
         assert_eq!(retention.code, ["# not a heading\naws kinesis describe-stream\n"]);
         assert_eq!(retention.sources, ["https://docs.aws.amazon.com/streams/x.html"]);
-        assert_eq!(note.sections[2].sources, ["https://example.com/a", "https://example.com/b"]);
+        assert_eq!(
+            note.sections[2].sources,
+            ["https://example.com/a", "https://example.com/b"]
+        );
         assert_eq!(note.sections[3].heading_path, ["Kinesis", "データ保持", "空"]);
         // Only the truly empty leaf section is reported.
         assert_eq!(problems.len(), 1, "{problems:?}");
@@ -220,7 +238,12 @@ mod tests {
     #[test]
     fn unclosed_code_fence_is_reported_at_its_opening_line() {
         let (_, problems) = parse_note("a.md", "# A\ntext\n```\ncode\n");
-        assert!(problems.iter().any(|p| p.line == 3 && p.message.contains("never closed")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.line == 3 && p.message.contains("never closed")),
+            "{problems:?}"
+        );
     }
 
     #[test]

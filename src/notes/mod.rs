@@ -76,7 +76,10 @@ impl Section {
 
     /// Body lines with their file line numbers.
     pub fn numbered_lines(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.text.lines().enumerate().map(move |(i, line)| (self.text_line + i, line))
+        self.text
+            .lines()
+            .enumerate()
+            .map(move |(i, line)| (self.text_line + i, line))
     }
 }
 
@@ -98,11 +101,21 @@ pub struct Problem {
 
 impl Problem {
     pub fn error(path: &str, line: usize, message: impl Into<String>) -> Self {
-        Problem { path: path.to_string(), line, severity: Severity::Error, message: message.into() }
+        Problem {
+            path: path.to_string(),
+            line,
+            severity: Severity::Error,
+            message: message.into(),
+        }
     }
 
     pub fn warning(path: &str, line: usize, message: impl Into<String>) -> Self {
-        Problem { path: path.to_string(), line, severity: Severity::Warning, message: message.into() }
+        Problem {
+            path: path.to_string(),
+            line,
+            severity: Severity::Warning,
+            message: message.into(),
+        }
     }
 }
 
@@ -126,7 +139,11 @@ pub fn parse_note(path: &str, text: &str) -> (Note, Vec<Problem>) {
         .iter()
         .map(|e| Problem::error(path, e.line, e.message.clone()))
         .collect();
-    let mut note = Note { path: path.to_string(), front: split.front, sections: Vec::new() };
+    let mut note = Note {
+        path: path.to_string(),
+        front: split.front,
+        sections: Vec::new(),
+    };
     let file_title = note.front.title.clone().unwrap_or_else(|| file_stem(path).to_string());
     let parsed = if path.ends_with(".txt") {
         plain::parse(path, &file_title, split.body, split.body_first_line)
@@ -137,7 +154,11 @@ pub fn parse_note(path: &str, text: &str) -> (Note, Vec<Problem>) {
     problems.extend(parsed.problems);
     for section in &note.sections {
         if section.text.trim().is_empty() && !section.has_subsections && section.level > 0 {
-            problems.push(Problem::warning(path, section.line, format!("section `{}` is empty", section.title)));
+            problems.push(Problem::warning(
+                path,
+                section.line,
+                format!("section `{}` is empty", section.title),
+            ));
         }
     }
     (note, problems)
@@ -233,7 +254,11 @@ impl<'a> SectionBuilder<'a> {
         let last = body.iter().rposition(|(_, l)| !l.trim().is_empty());
         if let (Some(first), Some(last)) = (first, last) {
             section.text_line = body[first].0;
-            section.text = body[first..=last].iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n");
+            section.text = body[first..=last]
+                .iter()
+                .map(|(_, l)| l.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
         }
         markdown::extract_facts_code_sources(&mut section);
         self.sections.push(section);

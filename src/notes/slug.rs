@@ -42,7 +42,10 @@ mod tests {
 
     #[test]
     fn slugs_follow_github_rules() {
-        assert_eq!(slugify("Kinesis Data Streams のデータ保持期間"), "kinesis-data-streams-のデータ保持期間");
+        assert_eq!(
+            slugify("Kinesis Data Streams のデータ保持期間"),
+            "kinesis-data-streams-のデータ保持期間"
+        );
         assert_eq!(slugify("Lambda の /tmp (一時ファイル)"), "lambda-の-tmp-一時ファイル");
         assert_eq!(slugify("What's `BatchGetItem`?"), "whats-batchgetitem");
         assert_eq!(slugify("保持期間は？"), "保持期間は");

@@ -71,7 +71,10 @@ pub fn parse_bank(notes: &[Note]) -> (Vec<Question>, Vec<Problem>) {
             problems.push(Problem::error(
                 &question.path,
                 question.line,
-                format!("question id `{}` is already used at {}:{}", question.id, first.path, first.line),
+                format!(
+                    "question id `{}` is already used at {}:{}",
+                    question.id, first.path, first.line
+                ),
             ));
         }
     }
@@ -96,11 +99,20 @@ fn parse_question(note: &Note, section: &Section, problems: &mut Vec<Problem>) -
         let trimmed = line.trim();
         if let Some((correct, text)) = choice_line(trimmed) {
             if part == Part::Explanation {
-                problems.push(Problem::warning(&section.path, line_no, "choice after the explanation: is it in the right question?"));
+                problems.push(Problem::warning(
+                    &section.path,
+                    line_no,
+                    "choice after the explanation: is it in the right question?",
+                ));
             }
             part = Part::Choices;
             let label = (b'A' + choices.len().min(25) as u8) as char;
-            choices.push(Choice { label, text: text.to_string(), correct, line: line_no });
+            choices.push(Choice {
+                label,
+                text: text.to_string(),
+                correct,
+                line: line_no,
+            });
         } else if let Some(text) = labelled(trimmed, &["解説", "Explanation"]) {
             part = Part::Explanation;
             explanation.push(text.to_string());
@@ -111,13 +123,21 @@ fn parse_question(note: &Note, section: &Section, problems: &mut Vec<Problem>) -
         } else if part == Part::Explanation {
             explanation.push(trimmed.to_string());
         } else if !trimmed.is_empty() {
-            problems.push(Problem::warning(&section.path, line_no, "text between choices is ignored"));
+            problems.push(Problem::warning(
+                &section.path,
+                line_no,
+                "text between choices is ignored",
+            ));
         }
     }
     if choices.is_empty() {
         // A heading without choices (the file's title, an intro) is not a question.
         if section.level >= 2 && !section.text.trim().is_empty() {
-            problems.push(Problem::warning(&section.path, section.line, format!("`{}` has no `- [ ]` choices: not a question", section.title)));
+            problems.push(Problem::warning(
+                &section.path,
+                section.line,
+                format!("`{}` has no `- [ ]` choices: not a question", section.title),
+            ));
         }
         return None;
     }
@@ -140,19 +160,35 @@ fn parse_question(note: &Note, section: &Section, problems: &mut Vec<Problem>) -
 fn validate(question: &Question, problems: &mut Vec<Problem>) {
     let mut error = |line: usize, message: String| problems.push(Problem::error(&question.path, line, message));
     if question.stem.is_empty() {
-        error(question.line, format!("question `{}` has no question text before its choices", question.id));
+        error(
+            question.line,
+            format!("question `{}` has no question text before its choices", question.id),
+        );
     }
     if question.choices.len() < 2 {
-        error(question.line, format!("question `{}` has {} choice; it needs at least 2", question.id, question.choices.len()));
+        error(
+            question.line,
+            format!(
+                "question `{}` has {} choice; it needs at least 2",
+                question.id,
+                question.choices.len()
+            ),
+        );
     }
     let correct = question.correct_labels().len();
     let wanted = stem::picks_requested(&question.stem);
     if correct == 0 {
-        error(question.line, format!("question `{}` marks no choice correct (`- [x]`)", question.id));
+        error(
+            question.line,
+            format!("question `{}` marks no choice correct (`- [x]`)", question.id),
+        );
     } else if correct != wanted {
         error(
             question.line,
-            format!("question `{}` marks {correct} choices correct but its text asks for {wanted}", question.id),
+            format!(
+                "question `{}` marks {correct} choices correct but its text asks for {wanted}",
+                question.id
+            ),
         );
     }
     for (i, choice) in question.choices.iter().enumerate() {
@@ -160,25 +196,44 @@ fn validate(question: &Question, problems: &mut Vec<Problem>) {
             error(choice.line, "empty choice".into());
         }
         if let Some(earlier) = question.choices[..i].iter().find(|c| same_text(&c.text, &choice.text)) {
-            error(choice.line, format!("choice {} repeats choice {}", choice.label, earlier.label));
+            error(
+                choice.line,
+                format!("choice {} repeats choice {}", choice.label, earlier.label),
+            );
         }
     }
     if question.explanation.is_empty() {
-        problems.push(Problem::warning(&question.path, question.line, format!("question `{}` has no `解説:`", question.id)));
+        problems.push(Problem::warning(
+            &question.path,
+            question.line,
+            format!("question `{}` has no `解説:`", question.id),
+        ));
     }
     if question.reference.is_none() {
-        problems.push(Problem::warning(&question.path, question.line, format!("question `{}` has no `参照:`", question.id)));
+        problems.push(Problem::warning(
+            &question.path,
+            question.line,
+            format!("question `{}` has no `参照:`", question.id),
+        ));
     }
 }
 
 fn same_text(a: &str, b: &str) -> bool {
-    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect::<String>();
+    let squash = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
     squash(a) == squash(b)
 }
 
 /// `- [x] text` → `(true, "text")`.
 fn choice_line(line: &str) -> Option<(bool, &str)> {
-    let rest = line.strip_prefix("- ").or_else(|| line.strip_prefix("* "))?.trim_start();
+    let rest = line
+        .strip_prefix("- ")
+        .or_else(|| line.strip_prefix("* "))?
+        .trim_start();
     let (correct, text) = if let Some(text) = rest.strip_prefix("[ ]") {
         (false, text)
     } else if let Some(text) = rest.strip_prefix("[x]").or_else(|| rest.strip_prefix("[X]")) {
@@ -193,7 +248,9 @@ fn choice_line(line: &str) -> Option<(bool, &str)> {
 fn labelled<'a>(line: &'a str, labels: &[&str]) -> Option<&'a str> {
     labels.iter().find_map(|label| {
         let rest = line.strip_prefix(label)?.trim_start();
-        rest.strip_prefix(':').or_else(|| rest.strip_prefix('：')).map(str::trim)
+        rest.strip_prefix(':')
+            .or_else(|| rest.strip_prefix('：'))
+            .map(str::trim)
     })
 }
 
@@ -207,7 +264,10 @@ fn join_paragraph(lines: &[&str]) -> String {
             }
             continue;
         }
-        let needs_space = out.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == ',')
+        let needs_space = out
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == ',')
             && line.chars().next().is_some_and(|c| c.is_ascii());
         if needs_space {
             out.push(' ');
@@ -252,10 +312,30 @@ mod tests {
             .filter(|p| p.severity == crate::notes::Severity::Error)
             .map(ToString::to_string)
             .collect();
-        assert!(errors.iter().any(|e| e.contains(":21: error: question `kin-002` marks 1 choices correct but its text asks for 2")), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains(":27: error: choice C repeats choice B")), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains(":29: error: question `kin-001` has 1 choice")), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains("`kin-001` is already used at aws-dva/questions/kinesis.md:7")), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains(":21: error: question `kin-002` marks 1 choices correct but its text asks for 2")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains(":27: error: choice C repeats choice B")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains(":29: error: question `kin-001` has 1 choice")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("`kin-001` is already used at aws-dva/questions/kinesis.md:7")),
+            "{errors:?}"
+        );
     }
 
     #[test]

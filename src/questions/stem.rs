@@ -45,7 +45,8 @@ pub fn is_negated(stem: &str) -> bool {
         return true;
     }
     // English exam style capitalises the negation: "Which is NOT …", "… EXCEPT".
-    text.split(|c: char| !c.is_ascii_alphabetic()).any(|word| word == "NOT" || word == "EXCEPT")
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .any(|word| word == "NOT" || word == "EXCEPT")
         || text.to_lowercase().contains("which is not")
         || text.to_lowercase().contains("which of the following is not")
 }

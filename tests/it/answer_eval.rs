@@ -24,25 +24,44 @@ fn accuracy(questions: &[Question]) -> (usize, usize, f64, Vec<String>) {
         if best == expected {
             correct += 1;
         } else {
-            wrong.push(format!("{} ({}:{}): picked {best:?}, correct {expected:?}", question.id, question.path, question.line));
+            wrong.push(format!(
+                "{} ({}:{}): picked {best:?}, correct {expected:?}",
+                question.id, question.path, question.line
+            ));
         }
         let n = question.choices.len() as f64;
-        chance += if expected.len() == 2 { 2.0 / (n * (n - 1.0)) } else { 1.0 / n };
+        chance += if expected.len() == 2 {
+            2.0 / (n * (n - 1.0))
+        } else {
+            1.0 / n
+        };
     }
     (correct, questions.len(), chance / questions.len().max(1) as f64, wrong)
 }
 
 fn test_questions() -> Vec<Question> {
     let dir = repo_root().join("tests/data/answer");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("tests/data/answer").map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/data/answer")
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     let notes: Vec<_> = files
         .iter()
         .filter(|f| f.extension().is_some_and(|e| e == "md"))
-        .map(|f| parse_note(&f.file_name().unwrap().to_string_lossy(), &std::fs::read_to_string(f).unwrap()).0)
+        .map(|f| {
+            parse_note(
+                &f.file_name().unwrap().to_string_lossy(),
+                &std::fs::read_to_string(f).unwrap(),
+            )
+            .0
+        })
         .collect();
     let (questions, problems) = parse_bank(&notes);
-    let errors: Vec<_> = problems.iter().filter(|p| p.severity == tsumiage::notes::Severity::Error).collect();
+    let errors: Vec<_> = problems
+        .iter()
+        .filter(|p| p.severity == tsumiage::notes::Severity::Error)
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     questions
 }
@@ -53,7 +72,11 @@ fn answer_picks_the_right_choice_on_questions_written_for_it() {
     assert!(questions.len() >= 20, "only {} answer test questions", questions.len());
     let (correct, total, chance, wrong) = accuracy(&questions);
     let share = correct as f64 / total as f64;
-    println!("answer: {correct}/{total} test questions right ({:.1}%; chance {:.1}%)", share * 100.0, chance * 100.0);
+    println!(
+        "answer: {correct}/{total} test questions right ({:.1}%; chance {:.1}%)",
+        share * 100.0,
+        chance * 100.0
+    );
     for line in &wrong {
         println!("  wrong {line}");
     }
@@ -68,6 +91,15 @@ fn answer_beats_chance_clearly_on_the_question_bank() {
     }
     let (correct, total, chance, _) = accuracy(&bank);
     let share = correct as f64 / total as f64;
-    println!("answer: {correct}/{total} bank questions right ({:.1}%; chance {:.1}%)", share * 100.0, chance * 100.0);
-    assert!(share >= 2.0 * chance, "answer accuracy {:.1}% is not twice chance ({:.1}%)", share * 100.0, chance * 100.0);
+    println!(
+        "answer: {correct}/{total} bank questions right ({:.1}%; chance {:.1}%)",
+        share * 100.0,
+        chance * 100.0
+    );
+    assert!(
+        share >= 2.0 * chance,
+        "answer accuracy {:.1}% is not twice chance ({:.1}%)",
+        share * 100.0,
+        chance * 100.0
+    );
 }

@@ -51,7 +51,11 @@ fn ask_builds_the_index_once_and_again_when_notes_change() {
     let workspace = Workspace::new();
     let first = workspace.run(&["ask", "Kinesis", "のデータ保持期間の最大は?"], None);
     assert!(first.status.success(), "{}", text(&first.stderr));
-    assert!(text(&first.stderr).contains("No index yet: building it"), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stderr).contains("No index yet: building it"),
+        "{}",
+        text(&first.stderr)
+    );
     assert!(text(&first.stderr).contains("indexing 2/2"), "{}", text(&first.stderr));
     let stdout = text(&first.stdout);
     assert!(stdout.starts_with("1. **Kinesis > データ保持期間**"), "{stdout}");
@@ -60,12 +64,28 @@ fn ask_builds_the_index_once_and_again_when_notes_change() {
     assert!(stdout.contains("source: https://docs.aws.amazon.com/"), "{stdout}");
 
     let second = workspace.run(&["ask", "シャード"], None);
-    assert!(text(&second.stderr).is_empty(), "no rebuild expected: {}", text(&second.stderr));
+    assert!(
+        text(&second.stderr).is_empty(),
+        "no rebuild expected: {}",
+        text(&second.stderr)
+    );
 
-    std::fs::write(workspace.dir.path().join("notes/sqs.md"), "# SQS\n\n## 可視性タイムアウト\n\n- 既定 30 秒\n").unwrap();
+    std::fs::write(
+        workspace.dir.path().join("notes/sqs.md"),
+        "# SQS\n\n## 可視性タイムアウト\n\n- 既定 30 秒\n",
+    )
+    .unwrap();
     let third = workspace.run(&["ask", "可視性タイムアウト"], None);
-    assert!(text(&third.stderr).contains("Notes changed: rebuilding the index"), "{}", text(&third.stderr));
-    assert!(text(&third.stdout).contains("SQS > 可視性タイムアウト"), "{}", text(&third.stdout));
+    assert!(
+        text(&third.stderr).contains("Notes changed: rebuilding the index"),
+        "{}",
+        text(&third.stderr)
+    );
+    assert!(
+        text(&third.stdout).contains("SQS > 可視性タイムアウト"),
+        "{}",
+        text(&third.stdout)
+    );
 }
 
 #[test]
@@ -116,7 +136,11 @@ fn answer_reads_a_question_from_stdin() {
     assert_eq!(choices[1]["evidence"]["line"], 6);
 
     let human = workspace.run(&["answer"], Some(question));
-    assert!(text(&human.stdout).contains("Best supported: B"), "{}", text(&human.stdout));
+    assert!(
+        text(&human.stdout).contains("Best supported: B"),
+        "{}",
+        text(&human.stdout)
+    );
 }
 
 #[test]
@@ -134,15 +158,29 @@ fn check_names_file_and_line_and_fails_on_errors() {
     let workspace = Workspace::new();
     let ok = workspace.run(&["check"], None);
     assert!(ok.status.success(), "{}", text(&ok.stdout));
-    std::fs::write(workspace.dir.path().join("notes/broken.md"), "---\ntitle: x\nnot a pair\n---\n# A\n\n## Empty\n").unwrap();
+    std::fs::write(
+        workspace.dir.path().join("notes/broken.md"),
+        "---\ntitle: x\nnot a pair\n---\n# A\n\n## Empty\n",
+    )
+    .unwrap();
     std::fs::write(workspace.dir.path().join("notes/blob.md"), b"\x00\x01\x02").unwrap();
     let bad = workspace.run(&["check"], None);
     assert_eq!(bad.status.code(), Some(1));
     let stdout = text(&bad.stdout);
-    assert!(stdout.contains("notes/broken.md:3: error: front matter line `not a pair`"), "{stdout}");
-    assert!(stdout.contains("notes/broken.md:7: warning: section `Empty` is empty"), "{stdout}");
+    assert!(
+        stdout.contains("notes/broken.md:3: error: front matter line `not a pair`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("notes/broken.md:7: warning: section `Empty` is empty"),
+        "{stdout}"
+    );
     assert!(stdout.contains("notes/blob.md:1: error: binary file"), "{stdout}");
     // The good note is still searchable.
     let ask = workspace.run(&["ask", "シャード"], None);
-    assert!(text(&ask.stdout).contains("Kinesis > シャードの分割"), "{}", text(&ask.stdout));
+    assert!(
+        text(&ask.stdout).contains("Kinesis > シャードの分割"),
+        "{}",
+        text(&ask.stdout)
+    );
 }

@@ -23,7 +23,8 @@ pub fn shipped() -> &'static Shipped {
     SHIPPED.get_or_init(|| {
         let notes = load_dir(&repo_root().join("notes")).expect("notes folder");
         let index = NoteIndex::in_memory(&notes).expect("index of the shipped notes");
-        let synonyms = Synonyms::parse(&std::fs::read_to_string(repo_root().join("config/synonyms.txt")).unwrap()).expect("synonyms");
+        let synonyms = Synonyms::parse(&std::fs::read_to_string(repo_root().join("config/synonyms.txt")).unwrap())
+            .expect("synonyms");
         Shipped { notes, index, synonyms }
     })
 }

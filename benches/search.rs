@@ -1,0 +1,162 @@
+//! Query latency and index build rate, over the shipped notes and over a generated corpus of 10,000
+//! sections, beside SQLite FTS5 (trigram tokenizer) on the same sections and queries: the peer a bot author
+//! would reach for instead. Figures are compared as ratios within one run (see README).
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use rusqlite::Connection;
+
+use tsumiage::analysis::{Script, words};
+use tsumiage::index::{NoteIndex, searchable_sections};
+use tsumiage::notes::{NoteSet, load_dir};
+use tsumiage::search::SectionSearcher;
+use tsumiage::synonyms::Synonyms;
+
+/// The paraphrased questions of the retrieval test: realistic queries.
+fn queries() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/retrieval");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .filter_map(|l| l.split_once('\t'))
+                .map(|(q, _)| q.to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// 10,000 sections made of the shipped notes' lines, recombined deterministically (a small LCG), so the
+/// vocabulary and the line lengths are those of real notes.
+fn generated_corpus(shipped: &NoteSet, sections: usize) -> NoteSet {
+    let lines: Vec<&str> = searchable_sections(shipped)
+        .flat_map(|(_, s)| s.text.lines())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let titles: Vec<&str> = searchable_sections(shipped).map(|(_, s)| s.title.as_str()).collect();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |bound: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % bound
+    };
+    let mut files = Vec::new();
+    for file in 0..sections / 50 {
+        let mut text = format!("# 生成ノート {file}\n\n");
+        for section in 0..50 {
+            text.push_str(&format!("## {} ({file}-{section})\n\n", titles[next(titles.len())]));
+            for _ in 0..3 + next(4) {
+                text.push_str(lines[next(lines.len())]);
+                text.push('\n');
+            }
+            text.push('\n');
+        }
+        files.push((format!("generated/{file}.md"), text));
+    }
+    NoteSet::from_texts(files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
+}
+
+fn fts5(set: &NoteSet) -> Connection {
+    let connection = Connection::open_in_memory().unwrap();
+    connection
+        .execute_batch("CREATE VIRTUAL TABLE sections USING fts5(id UNINDEXED, heading, body, tokenize = 'trigram');")
+        .unwrap();
+    let transaction = connection.unchecked_transaction().unwrap();
+    {
+        let mut insert = transaction
+            .prepare("INSERT INTO sections (id, heading, body) VALUES (?1, ?2, ?3)")
+            .unwrap();
+        for (_, section) in searchable_sections(set) {
+            insert
+                .execute((&section.id, section.heading_path_display(), &section.text))
+                .unwrap();
+        }
+    }
+    transaction.commit().unwrap();
+    connection
+}
+
+/// The same query for FTS5: the query's words of three or more characters (trigram's minimum), ORed,
+/// ranked by bm25 with the heading weighted as tsumiage weights it.
+fn fts5_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = words(text)
+        .into_iter()
+        .filter(|w| w.script != Script::Hiragana && w.text.chars().count() >= 3)
+        .map(|w| format!("\"{}\"", w.text.replace('"', "")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" OR "))
+}
+
+fn fts5_search(connection: &Connection, query: &str) -> Vec<String> {
+    let Some(expression) = fts5_query(query) else {
+        return Vec::new();
+    };
+    let mut statement = connection
+        .prepare_cached("SELECT id, snippet(sections, 2, '**', '**', '…', 16) FROM sections WHERE sections MATCH ?1 ORDER BY bm25(sections, 0.0, 2.0, 1.0) LIMIT 5")
+        .unwrap();
+    statement
+        .query_map([expression], |row| row.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn benches(c: &mut Criterion) {
+    let shipped = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("notes")).unwrap();
+    let synonyms = Synonyms::parse(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/synonyms.txt")).unwrap(),
+    )
+    .unwrap();
+    let generated = generated_corpus(&shipped, 10_000);
+    let queries = queries();
+
+    for (name, set) in [("shipped", &shipped), ("10k", &generated)] {
+        let index = NoteIndex::in_memory(set).unwrap();
+        let searcher = SectionSearcher::new(&index, &synonyms);
+        let connection = fts5(set);
+        let mut group = c.benchmark_group(format!("query/{name}"));
+        group.bench_function(BenchmarkId::new("tsumiage_rank", queries.len()), |b| {
+            b.iter(|| {
+                queries
+                    .iter()
+                    .map(|q| searcher.rank(black_box(q), 5).len())
+                    .sum::<usize>()
+            })
+        });
+        group.bench_function(BenchmarkId::new("tsumiage_ask", queries.len()), |b| {
+            b.iter(|| {
+                queries
+                    .iter()
+                    .map(|q| searcher.search(black_box(q), 5).hits.len())
+                    .sum::<usize>()
+            })
+        });
+        group.bench_function(BenchmarkId::new("fts5_trigram", queries.len()), |b| {
+            b.iter(|| {
+                queries
+                    .iter()
+                    .map(|q| fts5_search(&connection, black_box(q)).len())
+                    .sum::<usize>()
+            })
+        });
+        group.finish();
+    }
+
+    let mut group = c.benchmark_group("build/10k");
+    group.sample_size(10);
+    group.bench_function("tsumiage_index", |b| {
+        b.iter(|| NoteIndex::in_memory(black_box(&generated)).unwrap().meta.sections)
+    });
+    group.bench_function("fts5_trigram", |b| b.iter(|| fts5(black_box(&generated))));
+    group.finish();
+}
+
+criterion_group!(search, benches);
+criterion_main!(search);
