@@ -131,7 +131,20 @@ pub fn bigram_tokens(text: &str) -> Vec<Token> {
                 position += 1;
             }
         } else {
-            tokens.push(token(run_chars, position));
+            // A number glued to its unit (`5GB`, `128mb`) is the number and the unit, as `5 GB` is;
+            // letters then digits (`s3`, `ec2`, `sigv4`) are one name and stay whole.
+            let mut start = 0;
+            for i in 1..run_chars.len() {
+                if run_chars[i - 1].ch.is_ascii_digit()
+                    && run_chars[i].ch.is_alphabetic()
+                    && run_chars[..i].iter().all(|c| c.ch.is_ascii_digit())
+                {
+                    tokens.push(token(&run_chars[start..i], position));
+                    position += 1;
+                    start = i;
+                }
+            }
+            tokens.push(token(&run_chars[start..], position));
             position += 1;
         }
     }
@@ -388,7 +401,11 @@ mod tests {
     #[test]
     fn numbers_with_units_keep_the_number_whole() {
         assert_eq!(texts(&bigram_tokens("168時間")), ["168", "時間"]);
-        assert_eq!(texts(&bigram_tokens("16MB")), ["16mb"]);
+        assert_eq!(texts(&bigram_tokens("16MB と 5 GB")), ["16", "mb", "と", "5", "gb"]);
+        assert_eq!(
+            texts(&bigram_tokens("S3 EC2 sigv4 2xlarge")),
+            ["s3", "ec2", "sigv4", "2", "xlarge"]
+        );
         assert_eq!(texts(&bigram_tokens("1.5 秒")), ["1", "5", "秒"]);
     }
 

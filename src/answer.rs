@@ -132,8 +132,10 @@ fn choice_label(line: &str) -> Option<(String, String)> {
         let close = inner.find(')')?;
         (&inner[..close], &inner[close + 1..])
     } else {
-        let end = normalized.find(['.', ')', ':', '、'])?;
-        (&normalized[..end], &normalized[end + 1..])
+        let (end, separator) = normalized
+            .char_indices()
+            .find(|(_, c)| matches!(c, '.' | ')' | ':' | '、'))?;
+        (&normalized[..end], &normalized[end + separator.len_utf8()..])
     };
     let is_letter = label.len() == 1 && label.chars().all(|c| c.is_ascii_alphabetic());
     let is_number = (1..=2).contains(&label.len()) && label.chars().all(|c| c.is_ascii_digit());
@@ -458,6 +460,10 @@ mod tests {
             ("問題文\n（Ａ）一つ目\n（Ｂ）二つ目", vec!["A", "B"]),
             ("問題文\n① 一つ目\n② 二つ目", vec!["1", "2"]),
             ("問題文\n- [ ] 一つ目\n- [x] 二つ目", vec!["", ""]),
+            (
+                "SQS と SNS、どちらを使うべきか\nA、SQS を使う\nB、SNS を使う",
+                vec!["A", "B"],
+            ),
         ] {
             let question = parse_question(text).unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(

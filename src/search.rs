@@ -188,7 +188,7 @@ impl<'a> SectionSearcher<'a> {
                     Term::from_field_text(fields.body, &token.text),
                     IndexRecordOption::WithFreqs,
                 );
-                recall.push((Occur::Should, boosted(Box::new(query), 0.15)));
+                recall.push((Occur::Should, boosted(Box::new(query), 0.3)));
             }
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(content)))];

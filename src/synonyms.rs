@@ -3,6 +3,8 @@
 //! no reindex. Groups come from a user-editable file and from pairs the notes write themselves, such as
 //! `可視性タイムアウト (visibility timeout)`.
 
+use std::collections::HashMap;
+
 use crate::analysis::{Script, normalize};
 
 /// Synonym groups, normalised (NFKC, lower case).
@@ -99,9 +101,13 @@ impl Synonyms {
             .collect()
     }
 
-    /// Pairs the notes write as `カタカナ語 (English words)` or `English (カタカナ語)`.
+    /// Pairs the notes write as `カタカナ語 (English words)` or `English (カタカナ語)`. Only translation-like
+    /// pairs count: the Japanese side holds katakana, the parentheses hold one or two terms (a list of
+    /// examples such as `サービス (SQS, SNS, EventBridge)` is not a synonym), and a term written beside
+    /// three or more different partners is ambiguous and dropped. Harvested pairs are kept apart, never
+    /// merged into each other, so one loose pair cannot chain unrelated words together.
     pub fn harvest<'a>(texts: impl IntoIterator<Item = &'a str>) -> Synonyms {
-        let mut synonyms = Synonyms::default();
+        let mut pairs: Vec<(String, String)> = Vec::new();
         for text in texts {
             let normalized = normalize(text);
             let mut rest = normalized.as_str();
@@ -109,38 +115,55 @@ impl Synonyms {
                 let before = &rest[..open];
                 let after = &rest[open + 1..];
                 let Some(close) = after.find(')') else { break };
-                let inside = &after[..close];
-                if let Some(pair) = pair_of(before, inside) {
-                    synonyms.add_group(pair);
+                for pair in pairs_of(before, &after[..close]) {
+                    if !pairs.contains(&pair) {
+                        pairs.push(pair);
+                    }
                 }
                 rest = &after[close..];
             }
         }
-        synonyms
+        let mut partners: HashMap<&str, usize> = HashMap::new();
+        for (a, b) in &pairs {
+            *partners.entry(a).or_default() += 1;
+            *partners.entry(b).or_default() += 1;
+        }
+        let groups = pairs
+            .iter()
+            .filter(|(a, b)| partners[a.as_str()] < 3 && partners[b.as_str()] < 3)
+            .map(|(a, b)| vec![a.clone(), b.clone()])
+            .collect();
+        Synonyms { groups }
     }
 }
 
-/// `…デッドレターキュー` + `dlq, dead-letter queue` → the Japanese term and each English alternative;
-/// `visibility timeout` + `可視性タイムアウト` the other way round.
-fn pair_of(before: &str, inside: &str) -> Option<Vec<String>> {
+/// `…デッドレターキュー` + `dlq, dead-letter queue` → (デッドレターキュー, dlq), (デッドレターキュー, dead-letter
+/// queue); `visibility timeout` + `可視性タイムアウト` the other way round.
+fn pairs_of(before: &str, inside: &str) -> Vec<(String, String)> {
     let before = before.trim_end();
-    let alternatives = inside
+    let alternatives: Vec<&str> = inside
         .split([',', '/', '、'])
         .map(str::trim)
-        .filter(|alt| !alt.is_empty() && alt.chars().count() <= 40);
-    let is_latin_phrase = |s: &str| {
+        .filter(|alt| !alt.is_empty())
+        .collect();
+    if alternatives.is_empty() || alternatives.len() > 2 {
+        return Vec::new();
+    }
+    let is_latin_term = |s: &str| {
         s.chars().any(|c| c.is_ascii_alphabetic())
+            && s.split_whitespace().count() <= 4
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'))
     };
     let is_japanese_term = |s: &str| {
-        s.chars().count() >= 2
+        s.chars().count() >= 3
+            && s.chars().any(|c| Script::of(c) == Script::Katakana)
             && s.chars()
-                .all(|c| matches!(Script::of(c), Script::Kanji | Script::Katakana | Script::Hiragana))
+                .all(|c| matches!(Script::of(c), Script::Kanji | Script::Katakana))
     };
-    let japanese: String = trailing(before, |c| matches!(Script::of(c), Script::Kanji | Script::Katakana));
-    let (term, wanted): (String, &dyn Fn(&str) -> bool) = if japanese.chars().count() >= 2 {
-        (japanese, &is_latin_phrase)
+    let japanese = trailing(before, |c| matches!(Script::of(c), Script::Kanji | Script::Katakana));
+    let (term, wanted): (String, &dyn Fn(&str) -> bool) = if is_japanese_term(&japanese) {
+        (japanese, &is_latin_term)
     } else {
         let latin = trailing(before, |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'));
         let latin = latin
@@ -152,15 +175,16 @@ fn pair_of(before: &str, inside: &str) -> Option<Vec<String>> {
             .rev()
             .collect::<Vec<_>>()
             .join(" ");
-        if !is_latin_phrase(&latin) {
-            return None;
+        if !is_latin_term(&latin) {
+            return Vec::new();
         }
         (latin, &is_japanese_term)
     };
-    let group: Vec<String> = std::iter::once(term)
-        .chain(alternatives.filter(|a| wanted(a)).map(str::to_string))
-        .collect();
-    (group.len() >= 2).then_some(group)
+    alternatives
+        .into_iter()
+        .filter(|a| wanted(a))
+        .map(|a| (term.clone(), a.to_string()))
+        .collect()
 }
 
 /// The longest suffix of `text` whose characters all satisfy `keep`.
@@ -220,10 +244,24 @@ mod tests {
             "visibility timeout（可視性タイムアウト）",
             "設定 (重要)",
             "パーティションキー(PK)",
+            "送信先のサービス (SQS, SNS, EventBridge)",
+            "暗号化する場合 (SSE-C)",
         ]);
-        assert_eq!(synonyms.expansions("DLQ"), ["デッドレターキュー", "dead-letter queue"]);
+        assert_eq!(synonyms.expansions("DLQ"), ["デッドレターキュー"]);
+        assert_eq!(synonyms.expansions("dead-letter queue"), ["デッドレターキュー"]);
         assert_eq!(synonyms.expansions("可視性タイムアウト"), ["visibility timeout"]);
         assert_eq!(synonyms.expansions("PK"), ["パーティションキー"]);
-        assert_eq!(synonyms.groups().len(), 3);
+        assert_eq!(synonyms.groups().len(), 4, "{:?}", synonyms.groups());
+    }
+
+    #[test]
+    fn a_term_written_beside_many_partners_is_not_a_synonym() {
+        let synonyms = Synonyms::harvest([
+            "エンドポイント (HTTPS)",
+            "エンドポイント (VPC)",
+            "エンドポイント (FIPS)",
+            "シャード (shard)",
+        ]);
+        assert_eq!(synonyms.groups(), [vec!["シャード".to_string(), "shard".to_string()]]);
     }
 }

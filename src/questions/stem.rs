@@ -9,7 +9,7 @@ pub fn picks_requested(stem: &str) -> usize {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     const JA_NUMBERS: [(&str, usize); 4] = [("二", 2), ("三", 3), ("2", 2), ("3", 3)];
     for (number, count) in JA_NUMBERS {
-        for suffix in ["つ選", "つを選", "個選", "つの", "つ答"] {
+        for suffix in ["つ選", "つを選", "個選", "つ答"] {
             if compact.contains(&format!("{number}{suffix}")) {
                 return count;
             }
@@ -64,6 +64,7 @@ mod tests {
         assert_eq!(picks_requested("Select THREE"), 3);
         assert_eq!(picks_requested("最も適切なものはどれか"), 1);
         assert_eq!(picks_requested("Kinesis のシャード 2 つを分割する"), 1);
+        assert_eq!(picks_requested("2 つのスタックで出力値を共有するには"), 1);
     }
 
     #[test]
