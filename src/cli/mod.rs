@@ -179,7 +179,6 @@ fn ask_command(context: &App, top: Option<usize>, json: bool, query: &str) -> Re
             render::ask_text(
                 context.locale(),
                 &context.config.paths.notes,
-                query,
                 &results,
                 std::io::stdout().is_terminal()
             )

@@ -93,7 +93,7 @@ fn emphasis(text: &str, terminal: bool) -> String {
     out
 }
 
-pub fn ask_text(locale: Locale, notes_root: &Path, query: &str, results: &SearchResults, terminal: bool) -> String {
+pub fn ask_text(locale: Locale, notes_root: &Path, results: &SearchResults, terminal: bool) -> String {
     let mut out = String::new();
     if results.hits.is_empty() {
         let _ = writeln!(
@@ -118,7 +118,6 @@ pub fn ask_text(locale: Locale, notes_root: &Path, query: &str, results: &Search
                 "Try other words, or the English service name."
             )
         );
-        let _ = query;
         return out;
     }
     for (rank, hit) in results.hits.iter().enumerate() {
