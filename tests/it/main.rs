@@ -4,4 +4,5 @@
 mod answer_eval;
 mod cli;
 mod retrieval;
+mod store;
 mod util;
