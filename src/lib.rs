@@ -13,6 +13,8 @@ pub mod config;
 pub mod index;
 pub mod notes;
 pub mod questions;
+pub mod quiz;
 pub mod search;
+pub mod srs;
 pub mod store;
 pub mod synonyms;
