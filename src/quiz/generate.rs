@@ -282,7 +282,7 @@ fn hide_key_term(fact: &str, section: &Section) -> Option<(String, String)> {
 }
 
 /// A stable hash of `seed` and `text` (FNV-1a): deterministic choices without a random number generator.
-fn mix(seed: u64, text: &str) -> u64 {
+pub fn mix(seed: u64, text: &str) -> u64 {
     let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ seed;
     for byte in text.bytes() {
         hash ^= u64::from(byte);
