@@ -44,6 +44,8 @@ pub struct Paths {
     pub notes: PathBuf,
     pub index: PathBuf,
     pub synonyms: PathBuf,
+    /// The SQLite store of users, attempts, scores, cards and flags: not disposable, unlike the index.
+    pub store: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -71,6 +73,7 @@ impl Default for Paths {
             notes: "notes".into(),
             index: "index".into(),
             synonyms: "config/synonyms.txt".into(),
+            store: "data/tsumiage.sqlite".into(),
         }
     }
 }
@@ -138,6 +141,9 @@ impl Config {
         }
         if let Some(synonyms) = env("TSUMIAGE_SYNONYMS") {
             self.paths.synonyms = synonyms.into();
+        }
+        if let Some(store) = env("TSUMIAGE_STORE") {
+            self.paths.store = store.into();
         }
         if let Some(locale) = env("TSUMIAGE_LOCALE") {
             self.locale = locale.parse()?;

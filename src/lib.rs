@@ -8,9 +8,13 @@
 pub mod analysis;
 pub mod answer;
 pub mod check;
+pub mod clock;
 pub mod config;
 pub mod index;
 pub mod notes;
 pub mod questions;
+pub mod quiz;
 pub mod search;
+pub mod srs;
+pub mod store;
 pub mod synonyms;

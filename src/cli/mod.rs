@@ -1,6 +1,7 @@
 //! Command-line arguments and the commands they run. Each command reads its input, calls the core and
 //! hands the result to `render`; nothing here decides what an answer is.
 
+mod quiz;
 mod render;
 
 use std::io::{IsTerminal, Read};
@@ -69,6 +70,14 @@ enum Command {
         #[arg(value_name = "FILE|-")]
         file: Option<PathBuf>,
     },
+    /// Play a quiz in the terminal: bank questions, topped up with questions generated from the notes.
+    Quiz(quiz::QuizArgs),
+    /// Go over due review cards, then recent misses.
+    Review(quiz::ReviewArgs),
+    /// Show a player's answers, scores and review cards.
+    Stats(quiz::UserArgs),
+    /// List the questions players flagged as wrong or unclear, with their source file and line.
+    Flags,
     /// Validate the notes and questions; exit non-zero on errors.
     Check {
         /// Also print sections and questions per service and exam domain.
@@ -98,6 +107,10 @@ pub fn run() -> Result<ExitCode> {
         Command::Ask { top, json, query } => ask_command(&context, top, json, &query.join(" ")),
         Command::Answer { json, file } => answer_command(&context, json, file.as_deref()),
         Command::Check { coverage } => check_command(&context, coverage),
+        Command::Quiz(args) => quiz::quiz_command(&context, args),
+        Command::Review(args) => quiz::review_command(&context, args),
+        Command::Stats(args) => quiz::stats_command(&context, args),
+        Command::Flags => quiz::flags_command(&context),
     }
 }
 

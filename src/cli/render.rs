@@ -14,7 +14,7 @@ use tsumiage::index::{BuildProgress, Freshness, NoteIndex};
 use tsumiage::notes::Problem;
 use tsumiage::search::SearchResults;
 
-fn pick<'a>(locale: Locale, ja: &'a str, en: &'a str) -> &'a str {
+pub(super) fn pick<'a>(locale: Locale, ja: &'a str, en: &'a str) -> &'a str {
     match locale {
         Locale::Ja => ja,
         Locale::En => en,
@@ -22,7 +22,7 @@ fn pick<'a>(locale: Locale, ja: &'a str, en: &'a str) -> &'a str {
 }
 
 /// `notes/aws-dva/kinesis.md:12`: clickable in most terminals and editors.
-fn location(notes_root: &Path, path: &str, line: u64) -> String {
+pub(super) fn location(notes_root: &Path, path: &str, line: u64) -> String {
     format!("{}:{line}", notes_root.join(path).display())
 }
 

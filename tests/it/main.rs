@@ -3,5 +3,7 @@
 
 mod answer_eval;
 mod cli;
+mod quiz;
 mod retrieval;
+mod store;
 mod util;

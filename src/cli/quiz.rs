@@ -1,0 +1,422 @@
+//! The quiz commands: `quiz` (bank questions, topped up with questions generated from the notes), `review`
+//! (due cards, then recent misses), `stats` and `flags`. A quiz reads answers line by line from standard
+//! input (so it can be piped), drives the core's `QuizSession` with the wall clock, and writes every
+//! attempt, card and final score to the store as it goes: a killed process loses at most the answer being
+//! written, and the next start closes the interrupted session.
+
+mod render;
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use tsumiage::check;
+use tsumiage::clock::Timestamp;
+use tsumiage::notes::NoteSet;
+use tsumiage::quiz::generate::{generate, mix};
+use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
+use tsumiage::quiz::{Answer, QuizQuestion};
+use tsumiage::search::SectionSearcher;
+use tsumiage::srs::{Scheduler, rating, review_order};
+use tsumiage::store::{Attempt, FinalScore, NewFlag, NewSession, SessionId, SqliteStore, Store, UserId};
+
+use super::App;
+
+#[derive(Args)]
+pub struct QuizArgs {
+    /// Only questions about this service, tag, exam domain or file (e.g. `kinesis`).
+    #[arg(long, value_name = "T")]
+    topic: Option<String>,
+    /// How many questions.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    count: usize,
+    /// Seconds to answer each question.
+    #[arg(long, value_name = "S", default_value_t = 20)]
+    seconds: u64,
+    /// Who is playing (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// Use only the question bank, never generated questions.
+    #[arg(long)]
+    bank_only: bool,
+    /// Order questions reproducibly (for tests and shared runs).
+    #[arg(long, hide = true)]
+    seed: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct ReviewArgs {
+    /// How many cards at most.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    count: usize,
+    /// Seconds to answer each question.
+    #[arg(long, value_name = "S", default_value_t = 20)]
+    seconds: u64,
+    /// Who is reviewing (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+}
+
+#[derive(Args)]
+pub struct UserArgs {
+    /// Whose numbers (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+}
+
+fn user_name(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "me".to_string())
+}
+
+/// Opens the store and closes sessions a killed process left open, saying so.
+fn open_store(app: &App) -> Result<SqliteStore> {
+    let path = &app.config.paths.store;
+    let mut store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
+    let closed = store
+        .close_interrupted_sessions(Timestamp::now())
+        .context("closing interrupted sessions")?;
+    if !closed.is_empty() {
+        eprintln!("{}", render::interrupted_closed(app.locale(), closed.len()));
+    }
+    Ok(store)
+}
+
+/// Bank questions, and the generated ones when asked for (building the index if needed).
+fn question_pool(app: &App, set: &NoteSet, with_generated: bool, seed: u64) -> Result<Vec<QuizQuestion>> {
+    let mut pool: Vec<QuizQuestion> = check::questions(set)
+        .iter()
+        .map(|q| QuizQuestion::from_bank(q, set))
+        .collect();
+    if with_generated {
+        let index = app.open_index(set)?;
+        let searcher = SectionSearcher::new(&index, &app.synonyms()?);
+        pool.extend(generate(set, &searcher, seed));
+    }
+    Ok(pool)
+}
+
+pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
+    let seed = args.seed.unwrap_or_else(|| Timestamp::now().millis() as u64);
+    let topic = args.topic.as_deref().unwrap_or("");
+    let set = app.load_notes()?;
+    let shuffled = |mut questions: Vec<QuizQuestion>| {
+        questions.retain(|q| q.matches_topic(topic));
+        questions.sort_by_key(|q| mix(seed, &q.id));
+        questions
+    };
+    let bank = shuffled(question_pool(app, &set, false, seed)?);
+    let mut questions = bank;
+    if questions.len() < args.count && !args.bank_only {
+        let generated = shuffled(
+            question_pool(app, &set, true, seed)?
+                .into_iter()
+                .filter(|q| q.generated)
+                .collect(),
+        );
+        questions.extend(generated);
+    }
+    questions.truncate(args.count);
+    if questions.is_empty() || args.count == 0 {
+        println!("{}", render::no_questions(app.locale(), topic));
+        return Ok(ExitCode::FAILURE);
+    }
+    let mut store = open_store(app)?;
+    let settings = settings(questions.len(), args.seconds);
+    play(app, &mut store, questions, settings, &user_name(args.user))
+}
+
+pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
+    let mut store = open_store(app)?;
+    let name = user_name(args.user);
+    let now = Timestamp::now();
+    let user = store.user(&name, now)?;
+    let due = store.due_cards(user, now, args.count)?;
+    let misses = store.recent_misses(user, args.count)?;
+    let order = review_order(&due, &misses, args.count);
+    if order.is_empty() {
+        println!("{}", render::nothing_to_review(app.locale()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let set = app.load_notes()?;
+    let needs_generated = order.iter().any(|id| id.starts_with("gen:"));
+    let mut pool: HashMap<String, QuizQuestion> = question_pool(app, &set, needs_generated, 0)?
+        .into_iter()
+        .map(|q| (q.id.clone(), q))
+        .collect();
+    // A card whose question was deleted from the notes is skipped, not an error.
+    let questions: Vec<QuizQuestion> = order.iter().filter_map(|id| pool.remove(id)).collect();
+    if questions.is_empty() {
+        println!("{}", render::nothing_to_review(app.locale()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let settings = settings(questions.len(), args.seconds);
+    play(app, &mut store, questions, settings, &name)
+}
+
+pub fn stats_command(app: &App, args: UserArgs) -> Result<ExitCode> {
+    let mut store = open_store(app)?;
+    let name = user_name(args.user);
+    let now = Timestamp::now();
+    let user = store.user(&name, now)?;
+    let stats = store.stats(user, now)?;
+    let misses = store.recent_misses(user, 5)?;
+    print!("{}", render::stats(app.locale(), &name, &stats, &misses));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn flags_command(app: &App) -> Result<ExitCode> {
+    let store = open_store(app)?;
+    let flags = store.flags()?;
+    print!("{}", render::flags(app.locale(), &app.config.paths.notes, &flags));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn settings(count: usize, seconds: u64) -> SessionSettings {
+    SessionSettings {
+        question_count: count,
+        time_limit_ms: seconds.max(1) as i64 * 1000,
+        ..SessionSettings::default()
+    }
+}
+
+/// Standard input, line by line, on a thread: the quiz waits for a line or a deadline, whichever is first.
+fn stdin_lines() -> Receiver<String> {
+    let (sender, receiver) = channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// One terminal quiz, from first question to summary.
+struct Game<'a> {
+    app: &'a App,
+    store: &'a mut SqliteStore,
+    scheduler: Scheduler,
+    session_id: SessionId,
+    user: UserId,
+    name: String,
+    time_limit_ms: i64,
+    /// The question last revealed: `!flag` after a reveal is about it.
+    last_revealed: Option<usize>,
+    terminal: bool,
+}
+
+fn play(
+    app: &App,
+    store: &mut SqliteStore,
+    questions: Vec<QuizQuestion>,
+    settings: SessionSettings,
+    name: &str,
+) -> Result<ExitCode> {
+    let now = Timestamp::now();
+    let user = store.user(name, now)?;
+    let channel = format!("terminal:{name}");
+    let session_id = store.start_session(&NewSession {
+        channel,
+        started_at: now,
+        question_count: questions.len(),
+    })?;
+    let mut game = Game {
+        app,
+        store,
+        scheduler: Scheduler::default(),
+        session_id,
+        user,
+        name: name.to_string(),
+        time_limit_ms: settings.time_limit_ms,
+        last_revealed: None,
+        terminal: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+    };
+    println!(
+        "{}",
+        render::quiz_intro(app.locale(), settings.question_count, settings.time_limit_ms / 1000)
+    );
+    let (mut session, events) = QuizSession::start(questions, settings, now);
+    session.handle(
+        Input::Join {
+            player: name.to_string(),
+        },
+        now,
+    );
+    game.show(&session, events)?;
+    let lines = stdin_lines();
+    while !session.is_finished() {
+        let now = Timestamp::now();
+        let deadline = session.next_deadline().unwrap_or(now);
+        // On a terminal the countdown is redrawn every second; piped, the quiz just waits.
+        let wait = deadline
+            .millis_since(now)
+            .min(if game.terminal { 1000 } else { i64::MAX })
+            .max(1);
+        let input = match lines.recv_timeout(Duration::from_millis(wait as u64)) {
+            Ok(line) => game.read_line(&session, &line)?,
+            Err(RecvTimeoutError::Timeout) => {
+                if game.terminal
+                    && let Some(deadline) = session.next_deadline()
+                {
+                    eprint!(
+                        "\r{} ",
+                        render::remaining(app.locale(), deadline.millis_since(Timestamp::now()))
+                    );
+                }
+                vec![Input::Tick]
+            }
+            // End of input: stop cleanly, as `!stop` would.
+            Err(RecvTimeoutError::Disconnected) => vec![Input::Stop],
+        };
+        for input in input {
+            let events = session.handle(input, Timestamp::now());
+            game.show(&session, events)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl Game<'_> {
+    /// Turns a typed line into inputs; commands (`!flag`, `!stop`) are handled here.
+    fn read_line(&mut self, session: &QuizSession, line: &str) -> Result<Vec<Input>> {
+        let line = line.trim();
+        let locale = self.app.locale();
+        if line.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(reason) = line.strip_prefix("!flag") {
+            let index = self.last_revealed.or(session.current().map(|(index, _, _)| index));
+            if let Some(question) = index.and_then(|i| session.questions().get(i)) {
+                let flag = NewFlag {
+                    question_id: question.id.clone(),
+                    user: self.user,
+                    reason: reason.trim().to_string(),
+                    path: question.origin.path.clone(),
+                    line: question.origin.line,
+                    session: Some(self.session_id),
+                    created_at: Timestamp::now(),
+                };
+                self.store.add_flag(&flag)?;
+                println!("{}", render::flagged(locale, &self.app.config.paths.notes, question));
+            }
+            return Ok(Vec::new());
+        }
+        if matches!(line, "!stop" | "!quit" | "!q") {
+            return Ok(vec![Input::Stop]);
+        }
+        let Some((index, question, _)) = session.current() else {
+            return Ok(Vec::new());
+        };
+        match question.parse_answer(line) {
+            // The only player has answered: reveal at once.
+            Some(answer) => Ok(vec![
+                Input::Answer {
+                    player: self.name.clone(),
+                    question_index: index,
+                    answer,
+                },
+                Input::Reveal,
+            ]),
+            None => {
+                println!("{}", render::answer_hint(locale, question));
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    fn show(&mut self, session: &QuizSession, events: Vec<Event>) -> Result<()> {
+        let locale = self.app.locale();
+        let notes_root = self.app.config.paths.notes.clone();
+        for event in events {
+            match event {
+                Event::QuestionAsked { index, .. } => {
+                    let question = &session.questions()[index];
+                    print!(
+                        "{}",
+                        render::question(
+                            locale,
+                            index,
+                            session.questions().len(),
+                            question,
+                            self.time_limit_ms / 1000
+                        )
+                    );
+                }
+                Event::QuestionClosed {
+                    index, reason, results, ..
+                } => {
+                    let question = &session.questions()[index];
+                    for result in &results {
+                        // Leaving a quiz is not a wrong answer: an unanswered question at `!stop` is not recorded.
+                        if reason == CloseReason::Stopped && result.answer.is_none() {
+                            continue;
+                        }
+                        self.record(index, question, result)?;
+                        if self.terminal {
+                            eprint!("\r");
+                        }
+                        print!("{}", render::reveal(locale, &notes_root, question, result, reason));
+                    }
+                    self.last_revealed = Some(index);
+                }
+                Event::Finished { reason, scoreboard } => {
+                    let mut scores = Vec::with_capacity(scoreboard.len());
+                    for line in &scoreboard {
+                        let user = self.store.user(&line.player, Timestamp::now())?;
+                        scores.push(FinalScore {
+                            user,
+                            points: line.points,
+                            rank: line.rank,
+                        });
+                    }
+                    self.store
+                        .finish_session(self.session_id, reason, Timestamp::now(), &scores)?;
+                    let attempts = self.store.attempts(self.session_id)?;
+                    print!(
+                        "{}",
+                        render::summary(locale, &notes_root, session.questions(), &scoreboard, &attempts, reason)
+                    );
+                }
+                Event::AnswerAccepted { .. } => {}
+                Event::AnswerRefused { reason, .. } => println!("{}", render::refused(locale, reason)),
+            }
+        }
+        std::io::stdout().flush()?;
+        Ok(())
+    }
+
+    /// The attempt and the updated card, in one transaction.
+    fn record(&mut self, index: usize, question: &QuizQuestion, result: &PlayerResult) -> Result<()> {
+        let user = self.store.user(&result.player, result.answered_at)?;
+        let previous = self.store.card(user, &question.id)?;
+        let rating = rating(result.verdict, result.elapsed_ms, self.time_limit_ms);
+        let card = self
+            .scheduler
+            .review(&question.id, previous.as_ref(), rating, result.answered_at);
+        let attempt = Attempt {
+            session: self.session_id,
+            question_index: index,
+            question_id: question.id.clone(),
+            user,
+            answer: result.answer.as_ref().map(Answer::display).unwrap_or_default(),
+            correct: result.verdict.scores(),
+            answered_at: result.answered_at,
+            elapsed_ms: result.elapsed_ms,
+        };
+        self.store
+            .record_attempt(&attempt, Some(&card))
+            .context("recording the answer")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,411 @@
+//! Questions generated from the notes, marked `generated` and tied to the section they come from, so every
+//! reveal cites `file:line` and a flag points at the note to fix.
+//!
+//! * Multiple choice: "which describes <section>?" The right choice is a fact of the section; the wrong
+//!   ones are facts of *similar* sections, found with the index (same service first), so they look
+//!   plausible. A fact is never a distractor when it could also answer the stem: when it repeats one of the
+//!   section's own facts or names most of the section's subject.
+//! * Cloze: a fact with its number hidden (`既定の保持期間は ＿＿ 時間`), or, failing a number, a key term
+//!   (an API name, a katakana term) that the heading does not give away.
+//!
+//! Generation is deterministic for a given `seed`: the same notes give the same questions and ids.
+
+use std::collections::HashMap;
+
+use super::checker::{fold, is_quantity};
+use super::{QuizChoice, QuizQuestion, SourceRef};
+use crate::analysis::{Script, words};
+use crate::index::searchable_sections;
+use crate::notes::{NoteSet, Section};
+use crate::search::{SectionSearcher, edit_distance};
+
+/// Facts shorter or longer than this (in characters) make poor choices.
+const MIN_FACT_CHARS: usize = 6;
+const MAX_FACT_CHARS: usize = 160;
+/// Wrong choices wanted per question; fewer than `MIN_DISTRACTORS` and the section is skipped.
+const DISTRACTORS: usize = 3;
+const MIN_DISTRACTORS: usize = 2;
+/// The blank in a cloze stem.
+pub const BLANK: &str = "＿＿";
+
+/// Every question the notes give: one multiple-choice and at most one cloze question per section.
+pub fn generate(set: &NoteSet, searcher: &SectionSearcher, seed: u64) -> Vec<QuizQuestion> {
+    let catalog = Catalog::new(set);
+    let mut questions = Vec::new();
+    for (note, section) in searchable_sections(set) {
+        let service = note.front.service.as_deref();
+        let tags = note.tags();
+        if let Some(question) = multiple_choice(&catalog, searcher, section, service, seed) {
+            questions.push(QuizQuestion {
+                tags: tags.clone(),
+                ..question
+            });
+        }
+        if let Some(question) = cloze(section, service) {
+            questions.push(QuizQuestion { tags, ..question });
+        }
+    }
+    questions
+}
+
+/// Sections by id, with their file's service.
+struct Catalog<'a> {
+    sections: HashMap<&'a str, (&'a Section, Option<&'a str>)>,
+}
+
+impl<'a> Catalog<'a> {
+    fn new(set: &'a NoteSet) -> Catalog<'a> {
+        let sections = searchable_sections(set)
+            .map(|(n, s)| (s.id.as_str(), (s, n.front.service.as_deref())))
+            .collect();
+        Catalog { sections }
+    }
+}
+
+fn source_of(section: &Section) -> SourceRef {
+    SourceRef {
+        section_id: Some(section.id.clone()),
+        path: section.path.clone(),
+        line: section.line,
+    }
+}
+
+fn usable_fact(fact: &str) -> bool {
+    (MIN_FACT_CHARS..=MAX_FACT_CHARS).contains(&fact.chars().count())
+}
+
+/// A multiple-choice question on `section`, or `None` when the notes hold too few safe distractors.
+fn multiple_choice(
+    catalog: &Catalog,
+    searcher: &SectionSearcher,
+    section: &Section,
+    service: Option<&str>,
+    seed: u64,
+) -> Option<QuizQuestion> {
+    let facts: Vec<&String> = section.facts.iter().filter(|f| usable_fact(f)).collect();
+    if facts.is_empty() {
+        return None;
+    }
+    let correct = facts[(mix(seed, &section.id) % facts.len() as u64) as usize];
+    let query = format!("{} {correct}", section.heading_path_display());
+    let mut similar: Vec<(bool, usize, &Section)> = searcher
+        .search(&query, 12)
+        .hits
+        .iter()
+        .enumerate()
+        .filter(|(_, hit)| hit.id != section.id)
+        .filter_map(|(rank, hit)| {
+            let (other, other_service) = catalog.sections.get(hit.id.as_str())?;
+            Some((service.is_some() && *other_service == service, rank, *other))
+        })
+        .collect();
+    // Same service first, then by similarity.
+    similar.sort_by_key(|(same_service, rank, _)| (!same_service, *rank));
+    let mut distractors: Vec<&str> = Vec::new();
+    for (_, _, other) in similar {
+        // One fact per similar section, for variety.
+        let candidate = other.facts.iter().find(|fact| {
+            usable_fact(fact)
+                && !could_answer(fact, section)
+                && !distractors
+                    .iter()
+                    .chain([&correct.as_str()])
+                    .any(|chosen| same_fact(chosen, fact))
+        });
+        if let Some(fact) = candidate {
+            distractors.push(fact);
+        }
+        if distractors.len() == DISTRACTORS {
+            break;
+        }
+    }
+    if distractors.len() < MIN_DISTRACTORS {
+        return None;
+    }
+    let mut texts: Vec<&str> = distractors;
+    let correct_at = (mix(seed ^ 0x9e37_79b9, &section.id) % (texts.len() as u64 + 1)) as usize;
+    texts.insert(correct_at, correct);
+    let choices: Vec<QuizChoice> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| QuizChoice {
+            label: (b'A' + i as u8) as char,
+            text: text.to_string(),
+        })
+        .collect();
+    let label = choices[correct_at].label;
+    Some(QuizQuestion {
+        id: format!("gen:mc:{}", section.id),
+        stem: format!("「{}」について正しいものはどれか。", section.heading_path_display()),
+        choices,
+        correct: vec![label],
+        answer: None,
+        accepted: Vec::new(),
+        explanation: format!("{}: {correct}", section.heading_path_display()),
+        origin: source_of(section),
+        source: source_of(section),
+        generated: true,
+        service: service.map(str::to_string),
+        tags: Vec::new(),
+    })
+}
+
+/// Whether `fact` (from another section) might also be a right answer to a question on `section`: it
+/// repeats one of the section's facts, or it is about the same subject (names most of its heading's words).
+pub fn could_answer(fact: &str, section: &Section) -> bool {
+    if section.facts.iter().any(|own| same_fact(own, fact)) {
+        return true;
+    }
+    let subject: Vec<String> = words(&section.title)
+        .into_iter()
+        .filter(|w| matches!(w.script, Script::Kanji | Script::Katakana | Script::Word) && w.text.chars().count() >= 2)
+        .map(|w| fold(&w.text))
+        .collect();
+    if subject.is_empty() {
+        return false;
+    }
+    let folded = fold(fact);
+    let named = subject.iter().filter(|term| folded.contains(term.as_str())).count();
+    named * 2 > subject.len()
+}
+
+/// The same statement, up to spacing, width, punctuation and a slip or two.
+fn same_fact(a: &str, b: &str) -> bool {
+    let (a, b) = (fold(a), fold(b));
+    a == b || edit_distance(&a, &b) * 10 <= a.chars().count().max(b.chars().count())
+}
+
+/// A cloze question on the first fact of `section` with a number, else with a key term.
+fn cloze(section: &Section, service: Option<&str>) -> Option<QuizQuestion> {
+    let facts = section.facts.iter().enumerate().filter(|(_, f)| usable_fact(f));
+    let (fact_index, fact, hidden) = facts
+        .clone()
+        .find_map(|(i, fact)| hide_number(fact).map(|hidden| (i, fact, hidden)))
+        .or_else(|| {
+            facts
+                .clone()
+                .find_map(|(i, fact)| hide_key_term(fact, section).map(|hidden| (i, fact, hidden)))
+        })?;
+    let (stem_fact, answer) = hidden;
+    Some(QuizQuestion {
+        id: format!("gen:cloze:{}:{fact_index}", section.id),
+        stem: format!("{}: {stem_fact}", section.heading_path_display()),
+        choices: Vec::new(),
+        correct: Vec::new(),
+        answer: Some(answer),
+        accepted: Vec::new(),
+        explanation: format!("{}: {fact}", section.heading_path_display()),
+        origin: source_of(section),
+        source: source_of(section),
+        generated: true,
+        service: service.map(str::to_string),
+        tags: Vec::new(),
+    })
+}
+
+/// `既定は 24 時間` → (`既定は ＿＿ 時間`, `24 時間`): the first number that is not part of a name (`S3`,
+/// `EC2`), with its unit in the answer when it has one, so `24 日` is not taken for `24 時間`.
+pub fn hide_number(fact: &str) -> Option<(String, String)> {
+    let chars: Vec<(usize, char)> = fact.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (start, ch) = chars[i];
+        let after_letter = i > 0 && chars[i - 1].1.is_ascii_alphabetic();
+        if !ch.is_ascii_digit() || after_letter {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len()
+            && (chars[j].1.is_ascii_digit() || (matches!(chars[j].1, ',' | '.') && next_is_digit(&chars, j)))
+        {
+            j += 1;
+        }
+        let end = chars.get(j).map_or(fact.len(), |(at, _)| *at);
+        if chars
+            .get(j)
+            .is_some_and(|(_, c)| c.is_ascii_alphabetic() && !unit_follows(&fact[end..]))
+        {
+            i = j; // `2xlarge`, `3AZ`: part of a name
+            continue;
+        }
+        let number = &fact[start..end];
+        let unit = unit_after(&fact[end..]);
+        let answer = match unit {
+            Some(unit) => format!("{number} {unit}"),
+            None => number.to_string(),
+        };
+        let stem = format!("{}{BLANK}{}", &fact[..start], &fact[end..]);
+        return Some((stem, answer));
+    }
+    None
+}
+
+fn next_is_digit(chars: &[(usize, char)], at: usize) -> bool {
+    chars.get(at + 1).is_some_and(|(_, c)| c.is_ascii_digit())
+}
+
+fn unit_follows(rest: &str) -> bool {
+    unit_after(rest).is_some()
+}
+
+/// The unit right after a number (`時間`, `hours`, `MB`), the longest spelling that reads as one.
+fn unit_after(rest: &str) -> Option<&str> {
+    let rest = rest.trim_start();
+    let run: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '、' | '。' | ',' | '.'))
+        .take(6)
+        .collect();
+    let ends: Vec<usize> = run.char_indices().map(|(at, c)| at + c.len_utf8()).collect();
+    ends.into_iter()
+        .rev()
+        .map(|end| &rest[..end])
+        .find(|unit| is_quantity(&format!("1 {unit}")))
+}
+
+/// `BatchGetItem で最大 100 項目` → hides `BatchGetItem`: the longest Latin word (4+ letters) or katakana
+/// term (4+ characters) that the heading does not already give away.
+fn hide_key_term(fact: &str, section: &Section) -> Option<(String, String)> {
+    let heading = fold(&section.heading_path_display());
+    let term = words(fact)
+        .into_iter()
+        .filter(|w| matches!(w.script, Script::Katakana | Script::Word) && w.text.chars().count() >= 4)
+        .filter(|w| !w.text.chars().all(|c| c.is_ascii_digit()) && !heading.contains(&fold(&w.text)))
+        .max_by_key(|w| w.text.chars().count())?;
+    // `words` normalises; find the term as written (same length in characters after NFKC for these scripts).
+    let at = crate::analysis::normalize(fact).find(&term.text)?;
+    let original = fact
+        .get(at..at + term.text.len())
+        .filter(|s| fold(s) == fold(&term.text))?;
+    Some((fact.replacen(original, BLANK, 1), original.to_string()))
+}
+
+/// A stable hash of `seed` and `text` (FNV-1a): deterministic choices without a random number generator.
+pub fn mix(seed: u64, text: &str) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::NoteIndex;
+    use crate::quiz::checker::Verdict;
+    use crate::quiz::{Answer, QuizQuestion};
+    use crate::synonyms::Synonyms;
+
+    const KINESIS: &str = "---\nservice: Kinesis\n---\n# Kinesis\n\n## データ保持期間\n\n- 既定の保持期間はレコード追加から 24 時間\n- 最大 8,760 時間 (365 日) まで延長できる\n\n## シャード\n\n- 1 シャードの書き込みは毎秒 1 MB まで\n- トラフィックが増えたらシャードを分割する\n\n## コンシューマー\n\n- 拡張ファンアウトはコンシューマーごとに専用のスループットを持つ\n- KCL はチェックポイントを DynamoDB に保存する\n\n## まとめ\n\n- 既定の保持期間はレコード追加から 24 時間。\n- Kinesis のデータ保持期間は延長できる\n";
+    const SQS: &str = "---\nservice: SQS\n---\n# SQS\n\n## メッセージ保持期間\n\n- 既定の保持期間は 4 日、最大 14 日\n\n## 可視性タイムアウト\n\n- 既定の可視性タイムアウトは 30 秒\n- 処理が終わらないと別のコンシューマーに再配信される\n";
+
+    fn generated() -> (NoteSet, Vec<QuizQuestion>) {
+        let set = NoteSet::from_texts([("aws/kinesis.md", KINESIS), ("aws/sqs.md", SQS)]);
+        let index = NoteIndex::in_memory(&set).unwrap();
+        let searcher = SectionSearcher::new(&index, &Synonyms::default());
+        let questions = generate(&set, &searcher, 7);
+        (set, questions)
+    }
+
+    #[test]
+    fn distractors_never_answer_the_stem_and_every_question_has_its_source() {
+        let (set, questions) = generated();
+        let sections: Vec<&Section> = set.notes.iter().flat_map(|n| &n.sections).collect();
+        let multiple_choice: Vec<&QuizQuestion> = questions.iter().filter(|q| !q.is_cloze()).collect();
+        assert!(multiple_choice.len() >= 3, "{questions:#?}");
+        for question in &questions {
+            assert!(question.generated);
+            let section = sections
+                .iter()
+                .find(|s| Some(&s.id) == question.source.section_id.as_ref())
+                .expect("source section");
+            assert_eq!(
+                (question.source.path.as_str(), question.source.line),
+                (section.path.as_str(), section.line)
+            );
+            assert_eq!(question.origin, question.source);
+            if question.is_cloze() {
+                continue;
+            }
+            assert_eq!(question.correct.len(), 1);
+            for choice in &question.choices {
+                let is_own_fact = section.facts.iter().any(|f| same_fact(f, &choice.text));
+                assert_eq!(is_own_fact, question.correct.contains(&choice.label), "{question:#?}");
+            }
+            // The `まとめ` section repeats the retention fact: it must never be a wrong choice for it.
+            if section.title == "データ保持期間" {
+                assert!(
+                    !question
+                        .choices
+                        .iter()
+                        .any(|c| !question.correct.contains(&c.label) && c.text.contains("24 時間"))
+                );
+                assert!(
+                    !question
+                        .choices
+                        .iter()
+                        .any(|c| c.text.contains("延長できる") && !question.correct.contains(&c.label))
+                );
+            }
+        }
+        // Same service is preferred: the retention question's wrong choices come from Kinesis sections first.
+        let retention = multiple_choice
+            .iter()
+            .find(|q| q.id == "gen:mc:aws/kinesis.md#データ保持期間")
+            .expect("retention");
+        let wrong: Vec<&str> = retention
+            .choices
+            .iter()
+            .filter(|c| !retention.correct.contains(&c.label))
+            .map(|c| c.text.as_str())
+            .collect();
+        let kinesis_facts: Vec<&String> = set.notes[0].sections.iter().flat_map(|s| &s.facts).collect();
+        assert!(kinesis_facts.iter().any(|f| f.as_str() == wrong[0]), "{wrong:?}");
+    }
+
+    #[test]
+    fn cloze_hides_a_number_with_its_unit() {
+        let (_, questions) = generated();
+        let retention = questions
+            .iter()
+            .find(|q| q.id.starts_with("gen:cloze:aws/kinesis.md#データ保持期間"))
+            .expect("cloze");
+        assert_eq!(
+            retention.stem,
+            "Kinesis > データ保持期間: 既定の保持期間はレコード追加から ＿＿ 時間"
+        );
+        assert_eq!(retention.answer.as_deref(), Some("24 時間"));
+        for (given, verdict) in [
+            ("24", Verdict::Correct),
+            ("24 hours", Verdict::Correct),
+            ("24日", Verdict::Wrong),
+        ] {
+            assert_eq!(retention.check(&Answer::Text(given.into())).verdict, verdict, "{given}");
+        }
+    }
+
+    #[test]
+    fn numbers_inside_names_are_not_hidden_and_key_terms_are() {
+        assert_eq!(hide_number("S3 と EC2 を使う"), None);
+        assert_eq!(
+            hide_number("m5.2xlarge は 8 vCPU"),
+            Some(("m5.2xlarge は ＿＿ vCPU".into(), "8".into()))
+        );
+        assert_eq!(
+            hide_number("最大 8,760 時間"),
+            Some(("最大 ＿＿ 時間".into(), "8,760 時間".into()))
+        );
+        assert_eq!(hide_number("1 MB まで"), Some(("＿＿ MB まで".into(), "1 MB".into())));
+        let set = NoteSet::from_texts([(
+            "d.md",
+            "# DynamoDB\n\n## まとめて読む\n\n- BatchGetItem で多数の項目を読む\n",
+        )]);
+        let section = &set.notes[0].sections[1];
+        let question = cloze(section, None).unwrap();
+        assert_eq!(question.stem, "DynamoDB > まとめて読む: ＿＿ で多数の項目を読む");
+        assert_eq!(question.answer.as_deref(), Some("BatchGetItem"));
+    }
+}

@@ -1,0 +1,214 @@
+//! Quizzes: one question type (`QuizQuestion`) that authored bank questions and questions generated from
+//! the notes both become, answer checking (`checker`), the session state machine that runs one quiz in one
+//! channel with the clock passed in (`session`), and question generation (`generate`). Everything here is
+//! pure: the terminal and Discord adapters feed inputs and render the events that come back.
+
+pub mod checker;
+pub mod generate;
+pub mod session;
+
+use crate::notes::NoteSet;
+use crate::questions::Question;
+use checker::{Checked, Verdict, check, fold};
+
+/// A place in the notes: `file:line`, and the section id when it is a section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRef {
+    pub section_id: Option<String>,
+    pub path: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizChoice {
+    pub label: char,
+    pub text: String,
+}
+
+/// A question as a quiz asks it: multiple choice (`choices` and `correct`) or cloze (`answer`, typed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizQuestion {
+    /// Stable: `kinesis-001` for bank questions, `gen:…` for generated ones (derived from the section id).
+    pub id: String,
+    pub stem: String,
+    pub choices: Vec<QuizChoice>,
+    pub correct: Vec<char>,
+    /// The canonical answer of a cloze question.
+    pub answer: Option<String>,
+    /// Other spellings a cloze answer may take.
+    pub accepted: Vec<String>,
+    pub explanation: String,
+    /// Where the question is defined, so a flag points where the fix goes: the question file for bank
+    /// questions, the note section for generated ones.
+    pub origin: SourceRef,
+    /// The section that answers the question, cited on every reveal.
+    pub source: SourceRef,
+    pub generated: bool,
+    pub service: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// What a player gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Choice labels, sorted and without repeats.
+    Picks(Vec<char>),
+    Text(String),
+}
+
+impl Answer {
+    /// `B`, `A,C`, or the text as typed.
+    pub fn display(&self) -> String {
+        match self {
+            Answer::Picks(labels) => labels.iter().map(char::to_string).collect::<Vec<_>>().join(","),
+            Answer::Text(text) => text.clone(),
+        }
+    }
+}
+
+impl QuizQuestion {
+    /// A bank question, its source resolved to the section its `参照:` names (or its own file when the
+    /// reference is missing or broken).
+    pub fn from_bank(question: &Question, set: &NoteSet) -> QuizQuestion {
+        let origin = SourceRef {
+            section_id: None,
+            path: question.path.clone(),
+            line: question.line,
+        };
+        let source = question
+            .reference_id()
+            .and_then(|id| set.notes.iter().flat_map(|n| &n.sections).find(|s| s.id == id))
+            .map(|s| SourceRef {
+                section_id: Some(s.id.clone()),
+                path: s.path.clone(),
+                line: s.line,
+            })
+            .unwrap_or_else(|| origin.clone());
+        QuizQuestion {
+            id: question.id.clone(),
+            stem: question.stem.clone(),
+            choices: question
+                .choices
+                .iter()
+                .map(|c| QuizChoice {
+                    label: c.label,
+                    text: c.text.clone(),
+                })
+                .collect(),
+            correct: question.correct_labels(),
+            answer: None,
+            accepted: Vec::new(),
+            explanation: question.explanation.clone(),
+            origin,
+            source,
+            generated: false,
+            service: question.service.clone(),
+            tags: question.domains.iter().chain(&question.tags).cloned().collect(),
+        }
+    }
+
+    pub fn is_cloze(&self) -> bool {
+        self.choices.is_empty()
+    }
+
+    /// Reads what a player typed: choice letters (`b`, `A,C`, `a c`) for multiple choice, any text for a
+    /// cloze. `None` when the letters are not this question's.
+    pub fn parse_answer(&self, input: &str) -> Option<Answer> {
+        let input = input.trim();
+        if self.is_cloze() {
+            return (!input.is_empty()).then(|| Answer::Text(input.to_string()));
+        }
+        let mut labels = Vec::new();
+        for ch in input
+            .chars()
+            .filter(|c| !(c.is_whitespace() || matches!(c, ',' | '、' | '，' | '.')))
+        {
+            let label = crate::analysis::normalize(&ch.to_string())
+                .to_uppercase()
+                .chars()
+                .next()?;
+            if !self.choices.iter().any(|c| c.label == label) {
+                return None;
+            }
+            labels.push(label);
+        }
+        labels.sort_unstable();
+        labels.dedup();
+        (!labels.is_empty()).then_some(Answer::Picks(labels))
+    }
+
+    /// The verdict on an answer, with the canonical answer.
+    pub fn check(&self, answer: &Answer) -> Checked {
+        match (answer, &self.answer) {
+            (Answer::Text(text), Some(canonical)) => check(text, canonical, &self.accepted),
+            (Answer::Picks(labels), _) => {
+                let verdict = if *labels == self.correct {
+                    Verdict::Correct
+                } else {
+                    Verdict::Wrong
+                };
+                Checked {
+                    verdict,
+                    canonical: self.canonical(),
+                }
+            }
+            (Answer::Text(_), None) => Checked {
+                verdict: Verdict::Wrong,
+                canonical: self.canonical(),
+            },
+        }
+    }
+
+    /// `B. text` (each correct choice) or the cloze answer.
+    pub fn canonical(&self) -> String {
+        if let Some(answer) = &self.answer {
+            return answer.clone();
+        }
+        self.choices
+            .iter()
+            .filter(|c| self.correct.contains(&c.label))
+            .map(|c| format!("{}. {}", c.label, c.text))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+
+    /// Whether the question is about `topic`: its service, tags, id or file, folded.
+    pub fn matches_topic(&self, topic: &str) -> bool {
+        let topic = fold(topic);
+        if topic.is_empty() {
+            return true;
+        }
+        let fields = self
+            .service
+            .iter()
+            .chain(&self.tags)
+            .chain([&self.id, &self.origin.path, &self.source.path]);
+        fields.into_iter().any(|field| fold(field).contains(&topic))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BANK: &str = "---\nkind: questions\nservice: Kinesis\n---\n# 問題\n\n## kin-001\n\n保持期間は?\n\n- [ ] 1 時間\n- [x] 24 時間\n\n解説: 既定は 24 時間。\n\n参照: k.md#データ保持期間\n";
+
+    #[test]
+    fn bank_questions_cite_their_reference_and_point_flags_at_their_own_file() {
+        let set = NoteSet::from_texts([
+            ("k.md", "# Kinesis\n\n## データ保持期間\n\n- 24 時間\n"),
+            ("q/k.md", BANK),
+        ]);
+        let bank = crate::check::questions(&set);
+        let question = QuizQuestion::from_bank(&bank[0], &set);
+        assert_eq!((question.source.path.as_str(), question.source.line), ("k.md", 3));
+        assert_eq!((question.origin.path.as_str(), question.origin.line), ("q/k.md", 7));
+        assert_eq!(question.parse_answer(" b "), Some(Answer::Picks(vec!['B'])));
+        assert_eq!(question.parse_answer("Ｂ"), Some(Answer::Picks(vec!['B'])));
+        assert_eq!(question.parse_answer("z"), None);
+        assert_eq!(question.check(&Answer::Picks(vec!['B'])).verdict, Verdict::Correct);
+        assert_eq!(question.check(&Answer::Picks(vec!['A', 'B'])).verdict, Verdict::Wrong);
+        assert_eq!(question.canonical(), "B. 24 時間");
+        assert!(question.matches_topic("kinesis") && !question.matches_topic("sqs"));
+    }
+}

@@ -1,0 +1,276 @@
+//! Durable records: users, sessions, every attempt, final scores, spaced-repetition cards, flags on
+//! questions, and the daily question (schedule per guild, posted slots, answers). `Store` is the small
+//! interface the quiz, the CLI and the Discord bot write through; `SqliteStore` is the embedded backend.
+//! Another backend (PostgreSQL for a bot in many servers) implements the same trait.
+//!
+//! Every write is idempotent where a replay is possible: an attempt is keyed by (session, question index,
+//! user), a final score by (session, user), a daily post by (guild, slot), a daily answer by (guild, slot,
+//! user). A write that would count twice is ignored and reported as `Recorded::Duplicate`.
+
+mod sqlite;
+
+use std::path::PathBuf;
+
+pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+
+use crate::clock::Timestamp;
+
+pub type UserId = i64;
+pub type SessionId = i64;
+pub type FlagId = i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "{path} was written by a newer tsumiage (store schema {found}, this build knows up to {supported}): upgrade tsumiage; the file was not changed"
+    )]
+    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    #[error("{path} is not a tsumiage store ({detail}); the file was not changed")]
+    NotAStore { path: PathBuf, detail: String },
+    #[error("{path} is corrupted ({detail}); the file was not changed: restore it from a backup or move it aside")]
+    Corrupted { path: PathBuf, detail: String },
+    #[error("cannot create the folder for the store {path}: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("unknown session {0}")]
+    UnknownSession(SessionId),
+    #[error("store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Whether a write landed or was a replay of one already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    New,
+    Duplicate,
+}
+
+/// A quiz session as it starts: where it runs and how many questions it will ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// `terminal:alice`, `discord:<guild>:<channel>`: one running session per channel.
+    pub channel: String,
+    pub started_at: Timestamp,
+    pub question_count: usize,
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    CountReached,
+    Stopped,
+    Silence,
+    /// The process died mid-session; closed when the store was next opened.
+    Interrupted,
+}
+
+impl SessionEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionEnd::CountReached => "count_reached",
+            SessionEnd::Stopped => "stopped",
+            SessionEnd::Silence => "silence",
+            SessionEnd::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SessionEnd> {
+        Some(match text {
+            "count_reached" => SessionEnd::CountReached,
+            "stopped" => SessionEnd::Stopped,
+            "silence" => SessionEnd::Silence,
+            "interrupted" => SessionEnd::Interrupted,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub channel: String,
+    pub started_at: Timestamp,
+    pub question_count: usize,
+    pub ended_at: Option<Timestamp>,
+    pub end: Option<SessionEnd>,
+}
+
+/// One player's answer to one question of a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub session: SessionId,
+    /// 0-based position of the question in the session: with `session` and `user`, the attempt's key.
+    pub question_index: usize,
+    pub question_id: String,
+    pub user: UserId,
+    /// What the player gave (`B`, `A,C`, free text); empty when time ran out.
+    pub answer: String,
+    /// Whether it scored (a close free-text answer scores).
+    pub correct: bool,
+    pub answered_at: Timestamp,
+    /// From the question being asked to the answer.
+    pub elapsed_ms: i64,
+}
+
+/// One player's final result in a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalScore {
+    pub user: UserId,
+    pub points: u32,
+    /// Competition ranking: ties share a rank (1, 1, 3).
+    pub rank: u32,
+}
+
+/// The spaced-repetition state of one user's card for one question, in plain numbers (the FSRS fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardState {
+    pub question_id: String,
+    pub due: Timestamp,
+    pub stability: f64,
+    pub difficulty: f64,
+    pub elapsed_days: i64,
+    pub scheduled_days: i64,
+    pub reps: i32,
+    pub lapses: i32,
+    /// 0 new, 1 learning, 2 review, 3 relearning.
+    pub state: i32,
+    pub last_review: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFlag {
+    pub question_id: String,
+    pub user: UserId,
+    pub reason: String,
+    /// Where the question is defined (question file or note section): where the fix goes.
+    pub path: String,
+    pub line: usize,
+    pub session: Option<SessionId>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagRecord {
+    pub id: FlagId,
+    pub question_id: String,
+    pub user_name: String,
+    pub reason: String,
+    pub path: String,
+    pub line: usize,
+    pub created_at: Timestamp,
+}
+
+/// A user's totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserStats {
+    pub attempts: u64,
+    pub correct: u64,
+    pub sessions: u64,
+    pub points: u64,
+    pub cards: u64,
+    pub due_cards: u64,
+}
+
+/// When a guild's daily question is posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailySchedule {
+    pub guild: String,
+    pub channel: String,
+    /// Local time of day, `HH:MM`.
+    pub time_of_day: String,
+    /// IANA time zone name, e.g. `Asia/Tokyo`.
+    pub time_zone: String,
+    pub weekdays_only: bool,
+    pub role: Option<String>,
+}
+
+/// A daily question slot: first recorded (chosen), then sent. Recording before sending is what keeps a
+/// restart from posting twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DailyPostState {
+    Recorded,
+    Sent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyPost {
+    pub guild: String,
+    /// The slot's local date, `YYYY-MM-DD`.
+    pub slot: String,
+    pub question_id: String,
+    pub state: DailyPostState,
+    pub message_id: Option<String>,
+    pub recorded_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyAnswer {
+    pub guild: String,
+    pub slot: String,
+    pub user: UserId,
+    pub answer: String,
+    pub correct: bool,
+    pub answered_at: Timestamp,
+}
+
+/// The records tsumiage keeps. Writes take `&mut self`: each is one transaction.
+pub trait Store {
+    /// The user with this name, created on first use.
+    fn user(&mut self, name: &str, now: Timestamp) -> Result<UserId>;
+
+    fn start_session(&mut self, session: &NewSession) -> Result<SessionId>;
+    fn session(&self, id: SessionId) -> Result<Option<SessionRecord>>;
+    /// Sessions not ended yet (a running quiz, or one whose process died).
+    fn unfinished_sessions(&self) -> Result<Vec<SessionRecord>>;
+    /// Records an attempt and, in the same transaction, the user's updated card. A replayed attempt (same
+    /// session, question index and user) changes nothing: neither the attempt nor the card.
+    fn record_attempt(&mut self, attempt: &Attempt, card: Option<&CardState>) -> Result<Recorded>;
+    fn attempts(&self, session: SessionId) -> Result<Vec<Attempt>>;
+    /// Ends a session and stores its final scores, once: a second call is a `Duplicate` and changes nothing.
+    fn finish_session(
+        &mut self,
+        id: SessionId,
+        end: SessionEnd,
+        at: Timestamp,
+        scores: &[FinalScore],
+    ) -> Result<Recorded>;
+    /// Closes every unfinished session as `Interrupted`, scoring it from its stored attempts. Returns the
+    /// sessions closed.
+    fn close_interrupted_sessions(&mut self, at: Timestamp) -> Result<Vec<SessionId>>;
+    fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>>;
+
+    fn card(&self, user: UserId, question_id: &str) -> Result<Option<CardState>>;
+    /// Cards due at `now`, most overdue first.
+    fn due_cards(&self, user: UserId, now: Timestamp, limit: usize) -> Result<Vec<CardState>>;
+    /// Questions the user last got wrong, most recent first.
+    fn recent_misses(&self, user: UserId, limit: usize) -> Result<Vec<String>>;
+    fn stats(&self, user: UserId, now: Timestamp) -> Result<UserStats>;
+
+    fn add_flag(&mut self, flag: &NewFlag) -> Result<FlagId>;
+    fn flags(&self) -> Result<Vec<FlagRecord>>;
+
+    fn set_daily_schedule(&mut self, schedule: &DailySchedule) -> Result<()>;
+    fn daily_schedules(&self) -> Result<Vec<DailySchedule>>;
+    /// Records the question chosen for a slot; a slot already recorded keeps its question (`Duplicate`).
+    fn record_daily_post(&mut self, guild: &str, slot: &str, question_id: &str, at: Timestamp) -> Result<Recorded>;
+    fn mark_daily_sent(&mut self, guild: &str, slot: &str, message_id: &str, at: Timestamp) -> Result<()>;
+    fn daily_post(&self, guild: &str, slot: &str) -> Result<Option<DailyPost>>;
+    fn record_daily_answer(&mut self, answer: &DailyAnswer) -> Result<Recorded>;
+    fn daily_answers(&self, guild: &str, slot: &str) -> Result<Vec<DailyAnswer>>;
+}
+
+/// Competition ranking of (user, points): ties share a rank, the next rank skips (10, 10, 7 → 1, 1, 3).
+pub fn rank_scores(mut points: Vec<(UserId, u32)>) -> Vec<FinalScore> {
+    points.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut scores: Vec<FinalScore> = Vec::with_capacity(points.len());
+    for (i, (user, points)) in points.into_iter().enumerate() {
+        let rank = match scores.last() {
+            Some(previous) if previous.points == points => previous.rank,
+            _ => i as u32 + 1,
+        };
+        scores.push(FinalScore { user, points, rank });
+    }
+    scores
+}

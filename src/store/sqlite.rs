@@ -1,0 +1,865 @@
+//! The embedded store: one SQLite file (WAL, foreign keys on, `synchronous = FULL`), versioned by
+//! `PRAGMA user_version` and marked as tsumiage's by `PRAGMA application_id`. Opening checks the file
+//! before touching it: a file from a newer tsumiage, another program's database, or a damaged file is
+//! refused with a typed error and left exactly as it was.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
+
+use super::*;
+
+/// The schema this build writes. Each step of `MIGRATIONS` moves the file up one version.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// `tsum` in ASCII: tells a tsumiage store from any other SQLite file.
+const APPLICATION_ID: i64 = 0x7473_756d;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Never edit a released step: add one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    question_count INTEGER NOT NULL,
+    ended_ms INTEGER,
+    end_reason TEXT CHECK (end_reason IN ('count_reached', 'stopped', 'silence', 'interrupted'))
+);
+CREATE INDEX sessions_unfinished ON sessions (channel) WHERE ended_ms IS NULL;
+CREATE TABLE attempts (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions (id),
+    question_index INTEGER NOT NULL,
+    question_id TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    answer TEXT NOT NULL,
+    correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+    answered_ms INTEGER NOT NULL,
+    elapsed_ms INTEGER NOT NULL,
+    UNIQUE (session_id, question_index, user_id)
+);
+CREATE INDEX attempts_by_user ON attempts (user_id, answered_ms);
+CREATE TABLE scores (
+    session_id INTEGER NOT NULL REFERENCES sessions (id),
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    points INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    PRIMARY KEY (session_id, user_id)
+);
+CREATE TABLE cards (
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    question_id TEXT NOT NULL,
+    due_ms INTEGER NOT NULL,
+    stability REAL NOT NULL,
+    difficulty REAL NOT NULL,
+    elapsed_days INTEGER NOT NULL,
+    scheduled_days INTEGER NOT NULL,
+    reps INTEGER NOT NULL,
+    lapses INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    last_review_ms INTEGER NOT NULL,
+    PRIMARY KEY (user_id, question_id)
+);
+CREATE INDEX cards_due ON cards (user_id, due_ms);
+CREATE TABLE flags (
+    id INTEGER PRIMARY KEY,
+    question_id TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    reason TEXT NOT NULL,
+    path TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    session_id INTEGER REFERENCES sessions (id),
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE daily_schedules (
+    guild TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    time_of_day TEXT NOT NULL,
+    time_zone TEXT NOT NULL,
+    weekdays_only INTEGER NOT NULL CHECK (weekdays_only IN (0, 1)),
+    role TEXT
+);
+CREATE TABLE daily_posts (
+    guild TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('recorded', 'sent')),
+    message_id TEXT,
+    recorded_ms INTEGER NOT NULL,
+    sent_ms INTEGER,
+    PRIMARY KEY (guild, slot)
+);
+CREATE TABLE daily_answers (
+    guild TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    answer TEXT NOT NULL,
+    correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+    answered_ms INTEGER NOT NULL,
+    PRIMARY KEY (guild, slot, user_id),
+    FOREIGN KEY (guild, slot) REFERENCES daily_posts (guild, slot)
+);
+"#];
+
+pub struct SqliteStore {
+    connection: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the store at `path`, checks it and migrates it to `SCHEMA_VERSION`.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let connection = Connection::open(path).map_err(|e| classify(path, e))?;
+        let mut store = SqliteStore {
+            connection,
+            path: path.to_path_buf(),
+        };
+        store.check_before_writing()?;
+        store.connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        store
+            .connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| classify(path, e))?;
+        // FULL: a commit survives not only a killed process (NORMAL would) but a power cut too.
+        store.connection.pragma_update(None, "synchronous", "FULL")?;
+        store.connection.pragma_update(None, "foreign_keys", "ON")?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.connection.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+    }
+
+    /// Reads only: decides whether this file may be written to.
+    fn check_before_writing(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let read = |sql: &str| -> Result<i64> {
+            self.connection
+                .query_row(sql, [], |row| row.get(0))
+                .map_err(|e| classify(&path, e))
+        };
+        let version = read("PRAGMA user_version")?;
+        let application_id = read("PRAGMA application_id")?;
+        let tables = read("SELECT count(*) FROM sqlite_master")?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path,
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if application_id != APPLICATION_ID && (version > 0 || tables > 0) {
+            return Err(StoreError::NotAStore {
+                path,
+                detail: format!("SQLite database with application id {application_id:#x}"),
+            });
+        }
+        if tables > 0 {
+            let verdict: String = self
+                .connection
+                .query_row("PRAGMA quick_check", [], |row| row.get(0))
+                .map_err(|e| classify(&path, e))?;
+            if verdict != "ok" {
+                return Err(StoreError::Corrupted { path, detail: verdict });
+            }
+        }
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version = self.schema_version()?;
+        for (step, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            let transaction = self.connection.transaction()?;
+            transaction.execute_batch(sql)?;
+            transaction.pragma_update(None, "user_version", step as i64 + 1)?;
+            transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
+            transaction.commit()?;
+        }
+        Ok(())
+    }
+
+    fn write<T>(&mut self, work: impl FnOnce(&Transaction) -> rusqlite::Result<T>) -> Result<T> {
+        let transaction = self.connection.transaction()?;
+        let value = work(&transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+}
+
+/// Turns SQLite's "not a database" and "corrupt" codes into the store's typed errors.
+fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::Corrupted {
+            path: path.to_path_buf(),
+            detail: "not an SQLite database".into(),
+        },
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupted {
+            path: path.to_path_buf(),
+            detail: error.to_string(),
+        },
+        _ => StoreError::Sqlite(error),
+    }
+}
+
+fn recorded(changed: usize) -> Recorded {
+    if changed > 0 {
+        Recorded::New
+    } else {
+        Recorded::Duplicate
+    }
+}
+
+fn session_from_row(row: &rusqlite::Row) -> rusqlite::Result<SessionRecord> {
+    let end: Option<String> = row.get(5)?;
+    Ok(SessionRecord {
+        id: row.get(0)?,
+        channel: row.get(1)?,
+        started_at: Timestamp(row.get(2)?),
+        question_count: row.get::<_, i64>(3)? as usize,
+        ended_at: row.get::<_, Option<i64>>(4)?.map(Timestamp),
+        end: end.as_deref().and_then(SessionEnd::parse),
+    })
+}
+
+const SESSION_COLUMNS: &str = "id, channel, started_ms, question_count, ended_ms, end_reason";
+const CARD_COLUMNS: &str =
+    "question_id, due_ms, stability, difficulty, elapsed_days, scheduled_days, reps, lapses, state, last_review_ms";
+
+fn card_from_row(row: &rusqlite::Row) -> rusqlite::Result<CardState> {
+    Ok(CardState {
+        question_id: row.get(0)?,
+        due: Timestamp(row.get(1)?),
+        stability: row.get(2)?,
+        difficulty: row.get(3)?,
+        elapsed_days: row.get(4)?,
+        scheduled_days: row.get(5)?,
+        reps: row.get(6)?,
+        lapses: row.get(7)?,
+        state: row.get(8)?,
+        last_review: Timestamp(row.get(9)?),
+    })
+}
+
+fn attempt_from_row(row: &rusqlite::Row) -> rusqlite::Result<Attempt> {
+    Ok(Attempt {
+        session: row.get(0)?,
+        question_index: row.get::<_, i64>(1)? as usize,
+        question_id: row.get(2)?,
+        user: row.get(3)?,
+        answer: row.get(4)?,
+        correct: row.get(5)?,
+        answered_at: Timestamp(row.get(6)?),
+        elapsed_ms: row.get(7)?,
+    })
+}
+
+fn daily_post_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyPost> {
+    let state: String = row.get(3)?;
+    Ok(DailyPost {
+        guild: row.get(0)?,
+        slot: row.get(1)?,
+        question_id: row.get(2)?,
+        state: if state == "sent" {
+            DailyPostState::Sent
+        } else {
+            DailyPostState::Recorded
+        },
+        message_id: row.get(4)?,
+        recorded_at: Timestamp(row.get(5)?),
+        sent_at: row.get::<_, Option<i64>>(6)?.map(Timestamp),
+    })
+}
+
+fn insert_scores(transaction: &Transaction, session: SessionId, scores: &[FinalScore]) -> rusqlite::Result<()> {
+    let mut insert = transaction
+        .prepare("INSERT OR IGNORE INTO scores (session_id, user_id, points, rank) VALUES (?1, ?2, ?3, ?4)")?;
+    for score in scores {
+        insert.execute(params![session, score.user, score.points, score.rank])?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn user(&mut self, name: &str, now: Timestamp) -> Result<UserId> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO users (name, created_ms) VALUES (?1, ?2)",
+                params![name, now.0],
+            )?;
+            tx.query_row("SELECT id FROM users WHERE name = ?1", [name], |row| row.get(0))
+        })
+    }
+
+    fn start_session(&mut self, session: &NewSession) -> Result<SessionId> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sessions (channel, started_ms, question_count) VALUES (?1, ?2, ?3)",
+                params![session.channel, session.started_at.0, session.question_count as i64],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    fn session(&self, id: SessionId) -> Result<Option<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
+        Ok(self.connection.query_row(&sql, [id], session_from_row).optional()?)
+    }
+
+    fn unfinished_sessions(&self) -> Result<Vec<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE ended_ms IS NULL ORDER BY id");
+        let mut statement = self.connection.prepare(&sql)?;
+        let rows = statement.query_map([], session_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn record_attempt(&mut self, attempt: &Attempt, card: Option<&CardState>) -> Result<Recorded> {
+        self.write(|tx| {
+            let ended: Option<Option<i64>> =
+                tx.query_row("SELECT ended_ms FROM sessions WHERE id = ?1", [attempt.session], |row| row.get(0)).optional()?;
+            // An answer arriving for a session already closed (say, by recovery) must not change its score.
+            if !matches!(ended, Some(None)) {
+                return Ok(Recorded::Duplicate);
+            }
+            let changed = tx.execute(
+                "INSERT OR IGNORE INTO attempts (session_id, question_index, question_id, user_id, answer, correct, answered_ms, elapsed_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    attempt.session,
+                    attempt.question_index as i64,
+                    attempt.question_id,
+                    attempt.user,
+                    attempt.answer,
+                    attempt.correct,
+                    attempt.answered_at.0,
+                    attempt.elapsed_ms
+                ],
+            )?;
+            if changed > 0
+                && let Some(card) = card
+            {
+                tx.execute(
+                    "INSERT INTO cards (user_id, question_id, due_ms, stability, difficulty, elapsed_days, scheduled_days, reps, lapses, state, last_review_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT (user_id, question_id) DO UPDATE SET due_ms = excluded.due_ms, stability = excluded.stability,
+                       difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
+                       reps = excluded.reps, lapses = excluded.lapses, state = excluded.state, last_review_ms = excluded.last_review_ms",
+                    params![
+                        attempt.user,
+                        card.question_id,
+                        card.due.0,
+                        card.stability,
+                        card.difficulty,
+                        card.elapsed_days,
+                        card.scheduled_days,
+                        card.reps,
+                        card.lapses,
+                        card.state,
+                        card.last_review.0
+                    ],
+                )?;
+            }
+            Ok(recorded(changed))
+        })
+    }
+
+    fn attempts(&self, session: SessionId) -> Result<Vec<Attempt>> {
+        let mut statement = self.connection.prepare(
+            "SELECT session_id, question_index, question_id, user_id, answer, correct, answered_ms, elapsed_ms
+             FROM attempts WHERE session_id = ?1 ORDER BY question_index, user_id",
+        )?;
+        let rows = statement.query_map([session], attempt_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn finish_session(
+        &mut self,
+        id: SessionId,
+        end: SessionEnd,
+        at: Timestamp,
+        scores: &[FinalScore],
+    ) -> Result<Recorded> {
+        let transaction = self.connection.transaction()?;
+        let ended: Option<Option<i64>> = transaction
+            .query_row("SELECT ended_ms FROM sessions WHERE id = ?1", [id], |row| row.get(0))
+            .optional()?;
+        match ended {
+            None => return Err(StoreError::UnknownSession(id)),
+            Some(Some(_)) => return Ok(Recorded::Duplicate),
+            Some(None) => {}
+        }
+        transaction.execute(
+            "UPDATE sessions SET ended_ms = ?2, end_reason = ?3 WHERE id = ?1",
+            params![id, at.0, end.as_str()],
+        )?;
+        insert_scores(&transaction, id, scores)?;
+        transaction.commit()?;
+        Ok(Recorded::New)
+    }
+
+    fn close_interrupted_sessions(&mut self, at: Timestamp) -> Result<Vec<SessionId>> {
+        let unfinished: Vec<SessionId> = self.unfinished_sessions()?.into_iter().map(|s| s.id).collect();
+        for &id in &unfinished {
+            let transaction = self.connection.transaction()?;
+            let points: Vec<(UserId, u32)> = {
+                let mut statement = transaction
+                    .prepare("SELECT user_id, SUM(correct) FROM attempts WHERE session_id = ?1 GROUP BY user_id")?;
+                statement
+                    .query_map([id], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as u32)))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            let changed = transaction.execute(
+                "UPDATE sessions SET ended_ms = ?2, end_reason = 'interrupted' WHERE id = ?1 AND ended_ms IS NULL",
+                params![id, at.0],
+            )?;
+            if changed > 0 {
+                insert_scores(&transaction, id, &rank_scores(points))?;
+            }
+            transaction.commit()?;
+        }
+        Ok(unfinished)
+    }
+
+    fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT user_id, points, rank FROM scores WHERE session_id = ?1 ORDER BY rank, user_id")?;
+        let rows = statement.query_map([session], |row| {
+            Ok(FinalScore {
+                user: row.get(0)?,
+                points: row.get(1)?,
+                rank: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn card(&self, user: UserId, question_id: &str) -> Result<Option<CardState>> {
+        let sql = format!("SELECT {CARD_COLUMNS} FROM cards WHERE user_id = ?1 AND question_id = ?2");
+        Ok(self
+            .connection
+            .query_row(&sql, params![user, question_id], card_from_row)
+            .optional()?)
+    }
+
+    fn due_cards(&self, user: UserId, now: Timestamp, limit: usize) -> Result<Vec<CardState>> {
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} FROM cards WHERE user_id = ?1 AND due_ms <= ?2 ORDER BY due_ms, question_id LIMIT ?3"
+        );
+        let mut statement = self.connection.prepare(&sql)?;
+        let rows = statement.query_map(params![user, now.0, limit as i64], card_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn recent_misses(&self, user: UserId, limit: usize) -> Result<Vec<String>> {
+        // A question counts as missed when the user's latest attempt at it was wrong.
+        let mut statement = self.connection.prepare(
+            "SELECT question_id FROM attempts a
+             WHERE user_id = ?1 AND correct = 0
+               AND answered_ms = (SELECT MAX(answered_ms) FROM attempts b WHERE b.user_id = a.user_id AND b.question_id = a.question_id)
+             GROUP BY question_id ORDER BY MAX(answered_ms) DESC, question_id LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![user, limit as i64], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn stats(&self, user: UserId, now: Timestamp) -> Result<UserStats> {
+        let count = |sql: &str, extra: Option<i64>| -> rusqlite::Result<u64> {
+            let value: i64 = match extra {
+                Some(extra) => self.connection.query_row(sql, params![user, extra], |row| row.get(0))?,
+                None => self.connection.query_row(sql, [user], |row| row.get(0))?,
+            };
+            Ok(value as u64)
+        };
+        Ok(UserStats {
+            attempts: count("SELECT count(*) FROM attempts WHERE user_id = ?1", None)?,
+            correct: count("SELECT count(*) FROM attempts WHERE user_id = ?1 AND correct = 1", None)?,
+            sessions: count(
+                "SELECT count(DISTINCT session_id) FROM attempts WHERE user_id = ?1",
+                None,
+            )?,
+            points: count("SELECT COALESCE(SUM(points), 0) FROM scores WHERE user_id = ?1", None)?,
+            cards: count("SELECT count(*) FROM cards WHERE user_id = ?1", None)?,
+            due_cards: count(
+                "SELECT count(*) FROM cards WHERE user_id = ?1 AND due_ms <= ?2",
+                Some(now.0),
+            )?,
+        })
+    }
+
+    fn add_flag(&mut self, flag: &NewFlag) -> Result<FlagId> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO flags (question_id, user_id, reason, path, line, session_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![flag.question_id, flag.user, flag.reason, flag.path, flag.line as i64, flag.session, flag.created_at.0],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    fn flags(&self) -> Result<Vec<FlagRecord>> {
+        let mut statement = self.connection.prepare(
+            "SELECT f.id, f.question_id, u.name, f.reason, f.path, f.line, f.created_ms
+             FROM flags f JOIN users u ON u.id = f.user_id ORDER BY f.path, f.line, f.id",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(FlagRecord {
+                id: row.get(0)?,
+                question_id: row.get(1)?,
+                user_name: row.get(2)?,
+                reason: row.get(3)?,
+                path: row.get(4)?,
+                line: row.get::<_, i64>(5)? as usize,
+                created_at: Timestamp(row.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_daily_schedule(&mut self, schedule: &DailySchedule) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO daily_schedules (guild, channel, time_of_day, time_zone, weekdays_only, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (guild) DO UPDATE SET channel = excluded.channel, time_of_day = excluded.time_of_day,
+                   time_zone = excluded.time_zone, weekdays_only = excluded.weekdays_only, role = excluded.role",
+                params![schedule.guild, schedule.channel, schedule.time_of_day, schedule.time_zone, schedule.weekdays_only, schedule.role],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn daily_schedules(&self) -> Result<Vec<DailySchedule>> {
+        let mut statement = self.connection.prepare(
+            "SELECT guild, channel, time_of_day, time_zone, weekdays_only, role FROM daily_schedules ORDER BY guild",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(DailySchedule {
+                guild: row.get(0)?,
+                channel: row.get(1)?,
+                time_of_day: row.get(2)?,
+                time_zone: row.get(3)?,
+                weekdays_only: row.get(4)?,
+                role: row.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn record_daily_post(&mut self, guild: &str, slot: &str, question_id: &str, at: Timestamp) -> Result<Recorded> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "INSERT OR IGNORE INTO daily_posts (guild, slot, question_id, state, recorded_ms) VALUES (?1, ?2, ?3, 'recorded', ?4)",
+                params![guild, slot, question_id, at.0],
+            )?;
+            Ok(recorded(changed))
+        })
+    }
+
+    fn mark_daily_sent(&mut self, guild: &str, slot: &str, message_id: &str, at: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE daily_posts SET state = 'sent', message_id = ?3, sent_ms = ?4 WHERE guild = ?1 AND slot = ?2",
+                params![guild, slot, message_id, at.0],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn daily_post(&self, guild: &str, slot: &str) -> Result<Option<DailyPost>> {
+        Ok(self
+            .connection
+            .query_row(
+                "SELECT guild, slot, question_id, state, message_id, recorded_ms, sent_ms FROM daily_posts WHERE guild = ?1 AND slot = ?2",
+                params![guild, slot],
+                daily_post_from_row,
+            )
+            .optional()?)
+    }
+
+    fn record_daily_answer(&mut self, answer: &DailyAnswer) -> Result<Recorded> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "INSERT OR IGNORE INTO daily_answers (guild, slot, user_id, answer, correct, answered_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![answer.guild, answer.slot, answer.user, answer.answer, answer.correct, answer.answered_at.0],
+            )?;
+            Ok(recorded(changed))
+        })
+    }
+
+    fn daily_answers(&self, guild: &str, slot: &str) -> Result<Vec<DailyAnswer>> {
+        let mut statement = self.connection.prepare(
+            "SELECT guild, slot, user_id, answer, correct, answered_ms FROM daily_answers WHERE guild = ?1 AND slot = ?2 ORDER BY answered_ms, user_id",
+        )?;
+        let rows = statement.query_map(params![guild, slot], |row| {
+            Ok(DailyAnswer {
+                guild: row.get(0)?,
+                slot: row.get(1)?,
+                user: row.get(2)?,
+                answer: row.get(3)?,
+                correct: row.get(4)?,
+                answered_at: Timestamp(row.get(5)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(session: SessionId, index: usize, user: UserId, correct: bool) -> Attempt {
+        Attempt {
+            session,
+            question_index: index,
+            question_id: format!("q{index}"),
+            user,
+            answer: "B".into(),
+            correct,
+            answered_at: Timestamp(1_000 + index as i64),
+            elapsed_ms: 1_000,
+        }
+    }
+
+    fn open_temp() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("data/t.sqlite")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_new_file_is_migrated_to_the_current_schema_in_wal_mode() {
+        let (_dir, store) = open_temp();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let mode: String = store
+            .connection
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let foreign_keys: i64 = store
+            .connection
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(foreign_keys, 1);
+    }
+
+    #[test]
+    fn a_replayed_attempt_counts_once_and_does_not_touch_the_card_again() {
+        let (_dir, mut store) = open_temp();
+        let user = store.user("alice", Timestamp(0)).unwrap();
+        assert_eq!(store.user("alice", Timestamp(5)).unwrap(), user);
+        let session = store
+            .start_session(&NewSession {
+                channel: "t".into(),
+                started_at: Timestamp(0),
+                question_count: 2,
+            })
+            .unwrap();
+        let card = CardState {
+            question_id: "q0".into(),
+            due: Timestamp(9),
+            stability: 1.0,
+            difficulty: 5.0,
+            elapsed_days: 0,
+            scheduled_days: 0,
+            reps: 1,
+            lapses: 0,
+            state: 1,
+            last_review: Timestamp(1),
+        };
+        assert_eq!(
+            store
+                .record_attempt(&attempt(session, 0, user, true), Some(&card))
+                .unwrap(),
+            Recorded::New
+        );
+        let replayed_card = CardState {
+            reps: 2,
+            ..card.clone()
+        };
+        assert_eq!(
+            store
+                .record_attempt(&attempt(session, 0, user, true), Some(&replayed_card))
+                .unwrap(),
+            Recorded::Duplicate
+        );
+        assert_eq!(store.attempts(session).unwrap().len(), 1);
+        assert_eq!(store.card(user, "q0").unwrap().unwrap().reps, 1);
+    }
+
+    #[test]
+    fn finishing_twice_and_recovery_never_count_a_score_twice() {
+        let (_dir, mut store) = open_temp();
+        let alice = store.user("alice", Timestamp(0)).unwrap();
+        let bob = store.user("bob", Timestamp(0)).unwrap();
+        let done = store
+            .start_session(&NewSession {
+                channel: "a".into(),
+                started_at: Timestamp(0),
+                question_count: 1,
+            })
+            .unwrap();
+        store.record_attempt(&attempt(done, 0, alice, true), None).unwrap();
+        let scores = rank_scores(vec![(alice, 1)]);
+        assert_eq!(
+            store
+                .finish_session(done, SessionEnd::CountReached, Timestamp(5), &scores)
+                .unwrap(),
+            Recorded::New
+        );
+        assert_eq!(
+            store
+                .finish_session(done, SessionEnd::Stopped, Timestamp(6), &scores)
+                .unwrap(),
+            Recorded::Duplicate
+        );
+
+        let broken = store
+            .start_session(&NewSession {
+                channel: "b".into(),
+                started_at: Timestamp(0),
+                question_count: 3,
+            })
+            .unwrap();
+        store.record_attempt(&attempt(broken, 0, alice, true), None).unwrap();
+        store.record_attempt(&attempt(broken, 0, bob, true), None).unwrap();
+        store.record_attempt(&attempt(broken, 1, bob, false), None).unwrap();
+        assert_eq!(store.close_interrupted_sessions(Timestamp(10)).unwrap(), vec![broken]);
+        assert!(store.close_interrupted_sessions(Timestamp(11)).unwrap().is_empty());
+        // A late write for the closed session changes nothing.
+        assert_eq!(
+            store.record_attempt(&attempt(broken, 2, alice, true), None).unwrap(),
+            Recorded::Duplicate
+        );
+        let record = store.session(broken).unwrap().unwrap();
+        assert_eq!(record.end, Some(SessionEnd::Interrupted));
+        let scores = store.scores(broken).unwrap();
+        assert_eq!(
+            scores,
+            vec![
+                FinalScore {
+                    user: alice,
+                    points: 1,
+                    rank: 1
+                },
+                FinalScore {
+                    user: bob,
+                    points: 1,
+                    rank: 1
+                }
+            ]
+        );
+        assert_eq!(store.stats(alice, Timestamp(20)).unwrap().points, 2);
+    }
+
+    #[test]
+    fn misses_due_cards_and_flags() {
+        let (_dir, mut store) = open_temp();
+        let user = store.user("alice", Timestamp(0)).unwrap();
+        let session = store
+            .start_session(&NewSession {
+                channel: "a".into(),
+                started_at: Timestamp(0),
+                question_count: 3,
+            })
+            .unwrap();
+        store.record_attempt(&attempt(session, 0, user, false), None).unwrap();
+        store.record_attempt(&attempt(session, 1, user, true), None).unwrap();
+        store.record_attempt(&attempt(session, 2, user, false), None).unwrap();
+        assert_eq!(
+            store.recent_misses(user, 10).unwrap(),
+            vec!["q2".to_string(), "q0".to_string()]
+        );
+        let flag = NewFlag {
+            question_id: "q0".into(),
+            user,
+            reason: "answer key wrong".into(),
+            path: "aws/questions/k.md".into(),
+            line: 7,
+            session: Some(session),
+            created_at: Timestamp(3),
+        };
+        store.add_flag(&flag).unwrap();
+        let flags = store.flags().unwrap();
+        assert_eq!(
+            (flags[0].user_name.as_str(), flags[0].path.as_str(), flags[0].line),
+            ("alice", "aws/questions/k.md", 7)
+        );
+    }
+
+    #[test]
+    fn daily_records_are_idempotent() {
+        let (_dir, mut store) = open_temp();
+        let schedule = DailySchedule {
+            guild: "g".into(),
+            channel: "c".into(),
+            time_of_day: "09:00".into(),
+            time_zone: "Asia/Tokyo".into(),
+            weekdays_only: true,
+            role: None,
+        };
+        store.set_daily_schedule(&schedule).unwrap();
+        store
+            .set_daily_schedule(&DailySchedule {
+                time_of_day: "08:30".into(),
+                ..schedule
+            })
+            .unwrap();
+        assert_eq!(store.daily_schedules().unwrap()[0].time_of_day, "08:30");
+        assert_eq!(
+            store.record_daily_post("g", "2026-11-26", "q1", Timestamp(1)).unwrap(),
+            Recorded::New
+        );
+        assert_eq!(
+            store.record_daily_post("g", "2026-11-26", "q2", Timestamp(2)).unwrap(),
+            Recorded::Duplicate
+        );
+        assert_eq!(
+            store.daily_post("g", "2026-11-26").unwrap().unwrap().state,
+            DailyPostState::Recorded
+        );
+        store.mark_daily_sent("g", "2026-11-26", "m1", Timestamp(3)).unwrap();
+        let post = store.daily_post("g", "2026-11-26").unwrap().unwrap();
+        assert_eq!(
+            (post.question_id.as_str(), post.state, post.message_id.as_deref()),
+            ("q1", DailyPostState::Sent, Some("m1"))
+        );
+        let user = store.user("bob", Timestamp(0)).unwrap();
+        let answer = DailyAnswer {
+            guild: "g".into(),
+            slot: "2026-11-26".into(),
+            user,
+            answer: "A".into(),
+            correct: true,
+            answered_at: Timestamp(4),
+        };
+        assert_eq!(store.record_daily_answer(&answer).unwrap(), Recorded::New);
+        assert_eq!(store.record_daily_answer(&answer).unwrap(), Recorded::Duplicate);
+        assert_eq!(store.daily_answers("g", "2026-11-26").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn ranks_share_ties() {
+        let ranks: Vec<(UserId, u32, u32)> = rank_scores(vec![(1, 3), (2, 5), (3, 5), (4, 1)])
+            .into_iter()
+            .map(|s| (s.user, s.points, s.rank))
+            .collect();
+        assert_eq!(ranks, vec![(2, 5, 1), (3, 5, 1), (1, 3, 3), (4, 1, 4)]);
+    }
+}

@@ -1,0 +1,232 @@
+//! The quiz in the terminal, end to end through the real binary: a full quiz played through standard
+//! input, flags, review and stats; and the kill test: a quiz killed with SIGKILL mid-session keeps the
+//! answer it recorded, exactly once, and the next start closes the session without counting twice.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use tsumiage::clock::Timestamp;
+use tsumiage::store::{SessionEnd, SqliteStore, Store};
+
+use crate::util::binary;
+
+const NOTES: &str = "---\nservice: Kinesis\n---\n# Kinesis\n\n## データ保持期間\n\n- 既定の保持期間は 24 時間\n- 最大 365 日まで延長できる\n\n## シャード\n\n- 1 シャードの書き込みは毎秒 1 MB まで\n";
+
+/// Three questions whose right answer is always B, so the order does not matter to the test.
+const BANK: &str = "---\nkind: questions\nservice: Kinesis\n---\n# Kinesis の問題\n\n## kin-t1\n\n既定の保持期間は?\n\n- [ ] 1 時間\n- [x] 24 時間\n- [ ] 7 日\n\n解説: 既定は 24 時間。\n\n参照: kinesis.md#データ保持期間\n\n## kin-t2\n\n最大の保持期間は?\n\n- [ ] 7 日\n- [x] 365 日\n- [ ] 30 日\n\n解説: 365 日まで延長できる。\n\n参照: kinesis.md#データ保持期間\n\n## kin-t3\n\n1 シャードの書き込み上限は?\n\n- [ ] 10 MB/秒\n- [x] 1 MB/秒\n- [ ] 100 KB/秒\n\n解説: 毎秒 1 MB。\n\n参照: kinesis.md#シャード\n";
+
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("notes/questions")).unwrap();
+        std::fs::write(dir.path().join("notes/kinesis.md"), NOTES).unwrap();
+        std::fs::write(dir.path().join("notes/questions/kinesis.md"), BANK).unwrap();
+        Workspace { dir }
+    }
+
+    fn store_path(&self) -> PathBuf {
+        self.dir.path().join("data/tsumiage.sqlite")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(binary());
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("TSUMIAGE_LOCALE", "en")
+            .env_remove("TSUMIAGE_NOTES")
+            .env_remove("TSUMIAGE_INDEX")
+            .env_remove("TSUMIAGE_CONFIG")
+            .env_remove("TSUMIAGE_STORE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self.command(args).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn line_of(path: &Path, needle: &str) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap()
+        + 1
+}
+
+#[test]
+fn a_full_quiz_plays_through_stdin_and_ends_with_a_summary() {
+    let workspace = Workspace::new();
+    let output = workspace.run(
+        &["quiz", "--count", "3", "--bank-only", "--user", "alice", "--seed", "1"],
+        "b\nB\n b \n",
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    assert!(stdout.contains("Quiz: 3 questions, 20 s each."), "{stdout}");
+    assert!(stdout.contains("[1/3] 20 s to answer"), "{stdout}");
+    assert!(
+        stdout.contains("  B. 24 時間") && stdout.contains("  A. 7 日"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("✓ Correct").count(), 3, "{stdout}");
+    assert!(stdout.contains("Answer: B. 24 時間"), "{stdout}");
+    assert!(stdout.contains("Why: 既定は 24 時間。"), "{stdout}");
+    // The reveal cites the section that answers the question, by file and line.
+    assert!(stdout.contains("Source: notes/kinesis.md:6"), "{stdout}");
+    assert!(stdout.contains("Source: notes/kinesis.md:11"), "{stdout}");
+    assert!(stdout.contains("== Results ==\n1. alice  score 3/3\n"), "{stdout}");
+    assert!(!stdout.contains("Missed:"), "{stdout}");
+
+    let stats = workspace.run(&["stats", "--user", "alice"], "");
+    assert!(
+        text(&stats.stdout).starts_with("alice: 3 answers, 3 correct (100%), 1 quizzes, 3 points\n3 cards"),
+        "{}",
+        text(&stats.stdout)
+    );
+}
+
+#[test]
+fn misses_flags_and_review() {
+    let workspace = Workspace::new();
+    // A wrong pick, a flag on it after the reveal, a letter that is not a choice, then two right answers.
+    let output = workspace.run(
+        &["quiz", "--count", "3", "--bank-only", "--user", "bob", "--seed", "1"],
+        "a\n!flag the key looks wrong\nz\nb\nb\n",
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    assert!(stdout.contains("✗ Wrong"), "{stdout}");
+    assert!(stdout.contains("Type one of the letters a, b, c."), "{stdout}");
+    assert!(stdout.contains("1. bob  score 2/3"), "{stdout}");
+    assert!(stdout.contains("Missed:\n  kin-t"), "{stdout}");
+
+    let flags = text(&workspace.run(&["flags"], "").stdout);
+    let flagged_line = flags.lines().next().unwrap();
+    // The flag names the question file and line, where the answer key would be fixed.
+    let id = flagged_line.split_whitespace().nth(1).unwrap();
+    let bank = workspace.dir.path().join("notes/questions/kinesis.md");
+    let expected = format!(
+        "notes/questions/kinesis.md:{}: {id}  bob: the key looks wrong",
+        line_of(&bank, &format!("## {id}"))
+    );
+    assert_eq!(flagged_line, expected);
+
+    let review = workspace.run(&["review", "--user", "bob"], "b\n");
+    let stdout = text(&review.stdout);
+    assert!(stdout.contains("Quiz: 1 questions"), "{stdout}");
+    assert!(
+        stdout.contains("✓ Correct") && stdout.contains("1. bob  score 1/1"),
+        "{stdout}"
+    );
+    let again = workspace.run(&["review", "--user", "bob"], "");
+    assert!(
+        text(&again.stdout).contains("Nothing to review right now."),
+        "{}",
+        text(&again.stdout)
+    );
+}
+
+/// Lines of a child's output, with a timeout so a hung child fails the test instead of hanging it.
+fn lines_of(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+#[test]
+fn a_quiz_killed_mid_session_keeps_its_answer_once_and_is_closed_on_restart() {
+    let workspace = Workspace::new();
+    let mut child = workspace
+        .command(&["quiz", "--count", "3", "--bank-only", "--user", "kim", "--seed", "1"])
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let lines = lines_of(child.stdout.take().unwrap());
+    stdin.write_all(b"b\n").unwrap();
+    stdin.flush().unwrap();
+    // The second question is shown only after the first answer was committed.
+    let mut seen = Vec::new();
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no second question: {seen:#?}"));
+        let second = line.starts_with("[2/3]");
+        seen.push(line);
+        if second {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL on Unix: no destructor, no clean shutdown
+    child.wait().unwrap();
+    drop(stdin);
+
+    {
+        let store = SqliteStore::open(&workspace.store_path()).unwrap();
+        let unfinished = store.unfinished_sessions().unwrap();
+        assert_eq!(unfinished.len(), 1, "the killed session is still open");
+        let attempts = store.attempts(unfinished[0].id).unwrap();
+        assert_eq!(attempts.len(), 1, "{attempts:?}");
+        assert_eq!(
+            (
+                attempts[0].question_index,
+                attempts[0].answer.as_str(),
+                attempts[0].correct
+            ),
+            (0, "B", true)
+        );
+    }
+
+    // The next command closes the interrupted session and counts its score once.
+    let stats = workspace.run(&["stats", "--user", "kim"], "");
+    assert!(
+        text(&stats.stderr).contains("Closed 1 interrupted quiz session(s)"),
+        "{}",
+        text(&stats.stderr)
+    );
+    assert!(
+        text(&stats.stdout).starts_with("kim: 1 answers, 1 correct (100%), 1 quizzes, 1 points"),
+        "{}",
+        text(&stats.stdout)
+    );
+    let again = workspace.run(&["stats", "--user", "kim"], "");
+    assert!(!text(&again.stderr).contains("interrupted"), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stdout).starts_with("kim: 1 answers, 1 correct (100%), 1 quizzes, 1 points"),
+        "{}",
+        text(&again.stdout)
+    );
+
+    let mut store = SqliteStore::open(&workspace.store_path()).unwrap();
+    assert!(store.unfinished_sessions().unwrap().is_empty());
+    assert!(store.close_interrupted_sessions(Timestamp(0)).unwrap().is_empty());
+    let session = store.session(1).unwrap().unwrap();
+    assert_eq!(session.end, Some(SessionEnd::Interrupted));
+    let scores = store.scores(1).unwrap();
+    assert_eq!(scores.len(), 1);
+    assert_eq!((scores[0].points, scores[0].rank), (1, 1));
+    assert_eq!(store.attempts(1).unwrap().len(), 1);
+}
