@@ -222,7 +222,12 @@ fn a_quiz_killed_mid_session_keeps_its_answer_once_and_is_closed_on_restart() {
 
     let mut store = SqliteStore::open(&workspace.store_path()).unwrap();
     assert!(store.unfinished_sessions().unwrap().is_empty());
-    assert!(store.close_interrupted_sessions(Timestamp(0)).unwrap().is_empty());
+    assert!(
+        store
+            .close_interrupted_sessions(Timestamp(0), &|_| false)
+            .unwrap()
+            .is_empty()
+    );
     let session = store.session(1).unwrap().unwrap();
     assert_eq!(session.end, Some(SessionEnd::Interrupted));
     let scores = store.scores(1).unwrap();
