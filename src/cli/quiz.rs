@@ -18,8 +18,9 @@ use clap::Args;
 
 use tsumiage::check;
 use tsumiage::clock::Timestamp;
-use tsumiage::notes::NoteSet;
-use tsumiage::quiz::generate::{generate, mix};
+use tsumiage::notes::{Note, NoteSet};
+use tsumiage::quiz::checker::fold;
+use tsumiage::quiz::generate::{Generator, mix};
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
 use tsumiage::quiz::{Answer, QuizQuestion};
 use tsumiage::search::SectionSearcher;
@@ -123,42 +124,51 @@ fn process_alive(pid: u32) -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// Bank questions, and the generated ones when asked for (building the index if needed).
-fn question_pool(app: &App, set: &NoteSet, with_generated: bool, seed: u64) -> Result<Vec<QuizQuestion>> {
-    let mut pool: Vec<QuizQuestion> = check::questions(set)
+/// The authored questions.
+fn bank_questions(set: &NoteSet) -> Vec<QuizQuestion> {
+    check::questions(set)
         .iter()
         .map(|q| QuizQuestion::from_bank(q, set))
-        .collect();
-    if with_generated {
-        let index = app.open_index(set)?;
-        let searcher = SectionSearcher::new(&index, &app.synonyms()?);
-        pool.extend(generate(set, &searcher, seed));
-    }
-    Ok(pool)
+        .collect()
+}
+
+/// Runs `work` with a question generator over the notes' index (built first when missing or stale).
+fn with_generator<T>(app: &App, set: &NoteSet, work: impl FnOnce(&Generator) -> T) -> Result<T> {
+    let index = app.open_index(set)?;
+    let searcher = SectionSearcher::new(&index, &app.synonyms()?);
+    Ok(work(&Generator::new(set, &searcher)))
+}
+
+/// Whether a note is about `topic` (its service, domains, tags or path), as `QuizQuestion::matches_topic`.
+fn note_matches(note: &Note, topic: &str) -> bool {
+    let topic = fold(topic);
+    topic.is_empty()
+        || note
+            .tags()
+            .iter()
+            .chain([&note.path])
+            .any(|field| fold(field).contains(&topic))
 }
 
 pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
     let seed = args.seed.unwrap_or_else(|| Timestamp::now().millis() as u64);
     let topic = args.topic.as_deref().unwrap_or("");
     let set = app.load_notes()?;
-    let shuffled = |mut questions: Vec<QuizQuestion>| {
-        questions.retain(|q| q.matches_topic(topic));
-        questions.sort_by_key(|q| mix(seed, &q.id));
-        questions
-    };
-    let bank = shuffled(question_pool(app, &set, false, seed)?);
-    let mut questions = bank;
-    if questions.len() < args.count && !args.bank_only {
-        let generated = shuffled(
-            question_pool(app, &set, true, seed)?
-                .into_iter()
-                .filter(|q| q.generated)
-                .collect(),
-        );
-        questions.extend(generated);
-    }
+    // Authored questions first; questions generated from the notes make up the count.
+    let mut questions: Vec<QuizQuestion> = bank_questions(&set)
+        .into_iter()
+        .filter(|q| q.matches_topic(topic))
+        .collect();
+    questions.sort_by_key(|q| mix(seed, &q.id));
     questions.truncate(args.count);
-    if questions.is_empty() || args.count == 0 {
+    if questions.len() < args.count && !args.bank_only {
+        let wanted = args.count - questions.len();
+        questions.extend(with_generator(app, &set, |generator| {
+            generator.questions(&|note| note_matches(note, topic), wanted, seed)
+        })?);
+    }
+    questions.sort_by_key(|q| mix(seed, &q.id));
+    if questions.is_empty() {
         println!("{}", render::no_questions(app.locale(), topic));
         return Ok(ExitCode::FAILURE);
     }
@@ -180,13 +190,24 @@ pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let set = app.load_notes()?;
-    let needs_generated = order.iter().any(|id| id.starts_with("gen:"));
-    let mut pool: HashMap<String, QuizQuestion> = question_pool(app, &set, needs_generated, 0)?
-        .into_iter()
-        .map(|q| (q.id.clone(), q))
-        .collect();
+    let mut bank: HashMap<String, QuizQuestion> = bank_questions(&set).into_iter().map(|q| (q.id.clone(), q)).collect();
+    let generated_ids: Vec<&String> = order.iter().filter(|id| id.starts_with("gen:")).collect();
+    let mut generated: HashMap<String, QuizQuestion> = if generated_ids.is_empty() {
+        HashMap::new()
+    } else {
+        with_generator(app, &set, |generator| {
+            generated_ids
+                .iter()
+                .filter_map(|id| generator.by_id(id))
+                .map(|q| (q.id.clone(), q))
+                .collect()
+        })?
+    };
     // A card whose question was deleted from the notes is skipped, not an error.
-    let questions: Vec<QuizQuestion> = order.iter().filter_map(|id| pool.remove(id)).collect();
+    let questions: Vec<QuizQuestion> = order
+        .iter()
+        .filter_map(|id| bank.remove(id).or_else(|| generated.remove(id)))
+        .collect();
     if questions.is_empty() {
         println!("{}", render::nothing_to_review(app.locale()));
         return Ok(ExitCode::SUCCESS);
