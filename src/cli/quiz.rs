@@ -267,6 +267,8 @@ struct Game<'a> {
     time_limit_ms: i64,
     /// The question last revealed: `!flag` after a reveal is about it.
     last_revealed: Option<usize>,
+    /// Questions asked to the end (a question left unanswered at `!stop` does not count).
+    asked: usize,
     terminal: bool,
 }
 
@@ -295,6 +297,7 @@ fn play(
         name: name.to_string(),
         time_limit_ms: settings.time_limit_ms,
         last_revealed: None,
+        asked: 0,
         terminal: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
     };
     println!(
@@ -424,6 +427,9 @@ impl Game<'_> {
                         print!("{}", render::reveal(locale, &notes_root, question, result, reason));
                     }
                     self.last_revealed = Some(index);
+                    if reason != CloseReason::Stopped || results.iter().any(|r| r.answer.is_some()) {
+                        self.asked += 1;
+                    }
                 }
                 Event::Finished { reason, scoreboard } => {
                     let mut scores = Vec::with_capacity(scoreboard.len());
@@ -440,7 +446,15 @@ impl Game<'_> {
                     let attempts = self.store.attempts(self.session_id)?;
                     print!(
                         "{}",
-                        render::summary(locale, &notes_root, session.questions(), &scoreboard, &attempts, reason)
+                        render::summary(
+                            locale,
+                            &notes_root,
+                            session.questions(),
+                            &scoreboard,
+                            &attempts,
+                            self.asked,
+                            reason
+                        )
                     );
                 }
                 Event::AnswerAccepted { .. } => {}

@@ -352,6 +352,10 @@ impl Store for SqliteStore {
     }
 
     fn record_attempt(&mut self, attempt: &Attempt, card: Option<&CardState>) -> Result<Recorded> {
+        // Sessions are never deleted, so checking outside the transaction is safe.
+        if self.session(attempt.session)?.is_none() {
+            return Err(StoreError::UnknownSession(attempt.session));
+        }
         self.write(|tx| {
             let ended: Option<Option<i64>> =
                 tx.query_row("SELECT ended_ms FROM sessions WHERE id = ?1", [attempt.session], |row| row.get(0)).optional()?;
@@ -733,6 +737,13 @@ mod tests {
         );
         assert_eq!(store.attempts(session).unwrap().len(), 1);
         assert_eq!(store.card(user, "q0").unwrap().unwrap().reps, 1);
+        let unknown = store
+            .record_attempt(&attempt(session + 1, 0, user, true), None)
+            .unwrap_err();
+        assert!(matches!(unknown, StoreError::UnknownSession(_)), "{unknown}");
+        // The trait is object safe: a bot can hold `Box<dyn Store>` and swap the backend.
+        let as_trait: &mut dyn Store = &mut store;
+        assert_eq!(as_trait.attempts(session).unwrap().len(), 1);
     }
 
     #[test]

@@ -131,7 +131,7 @@ fn misses_flags_and_review() {
 
     let review = workspace.run(&["review", "--user", "bob"], "b\n");
     let stdout = text(&review.stdout);
-    assert!(stdout.contains("Quiz: 1 questions"), "{stdout}");
+    assert!(stdout.contains("Quiz: 1 question, 20 s each."), "{stdout}");
     assert!(
         stdout.contains("✓ Correct") && stdout.contains("1. bob  score 1/1"),
         "{stdout}"
