@@ -144,6 +144,23 @@ fn misses_flags_and_review() {
     );
 }
 
+#[test]
+fn a_topic_without_bank_questions_is_quizzed_from_the_notes() {
+    let workspace = Workspace::new();
+    let sqs = "---\nservice: SQS\n---\n# SQS\n\n## 可視性タイムアウト\n\n- 既定の可視性タイムアウトは 30 秒\n- 処理中のメッセージは他のコンシューマーから見えない\n\n## メッセージ保持期間\n\n- 既定の保持期間は 4 日、最大 14 日\n- 期限を過ぎたメッセージは削除される\n\n## ロングポーリング\n\n- ReceiveMessage の待ち時間を最大 20 秒にして空の応答を減らす\n- WaitTimeSeconds で指定する\n";
+    std::fs::write(workspace.dir.path().join("notes/sqs.md"), sqs).unwrap();
+    let output = workspace.run(
+        &["quiz", "--topic", "sqs", "--count", "2", "--user", "gen", "--seed", "3"],
+        "a\n30\n",
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    assert_eq!(stdout.matches("(generated from the notes)").count(), 2, "{stdout}");
+    assert!(stdout.contains("Source: notes/sqs.md:"), "{stdout}");
+    assert!(!stdout.contains("kinesis"), "only the topic's notes: {stdout}");
+    assert!(stdout.contains("== Results ==\n1. gen  score "), "{stdout}");
+}
+
 /// Lines of a child's output, with a timeout so a hung child fails the test instead of hanging it.
 fn lines_of(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
     let (sender, receiver) = mpsc::channel();
