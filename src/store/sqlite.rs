@@ -942,6 +942,11 @@ mod tests {
     }
 
     #[test]
+    fn every_schema_version_has_its_migration() {
+        assert_eq!(MIGRATIONS.len() as i64, SCHEMA_VERSION);
+    }
+
+    #[test]
     fn ranks_share_ties() {
         let ranks: Vec<(UserId, u32, u32)> = rank_scores(vec![(1, 3), (2, 5), (3, 5), (4, 1)])
             .into_iter()

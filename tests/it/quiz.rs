@@ -95,6 +95,15 @@ fn a_full_quiz_plays_through_stdin_and_ends_with_a_summary() {
     assert!(stdout.contains("== Results ==\n1. alice  score 3/3\n"), "{stdout}");
     assert!(!stdout.contains("Missed:"), "{stdout}");
 
+    // `--store` points elsewhere: a fresh store knows nothing of alice.
+    let elsewhere = workspace.run(&["--store", "other/s.sqlite", "stats", "--user", "alice"], "");
+    assert!(
+        text(&elsewhere.stdout).starts_with("alice: 0 answers"),
+        "{}",
+        text(&elsewhere.stdout)
+    );
+    assert!(workspace.dir.path().join("other/s.sqlite").exists());
+
     let stats = workspace.run(&["stats", "--user", "alice"], "");
     assert!(
         text(&stats.stdout).starts_with("alice: 3 answers, 3 correct (100%), 1 quizzes, 3 points\n3 cards"),
