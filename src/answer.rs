@@ -415,7 +415,7 @@ impl SectionText {
 }
 
 /// Lines that the notes mark as a wrong answer: `× Scan は遅い`, `NG: …`, `誤り: …`.
-fn is_marked_wrong(normalized_line: &str) -> bool {
+pub(crate) fn is_marked_wrong(normalized_line: &str) -> bool {
     let content =
         normalized_line.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '*' | '+' | '•' | '・'));
     ["×", "✗", "✕", "❌", "ng:", "ng ", "誤り", "誤:", "不正解", "wrong:"]

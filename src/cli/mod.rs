@@ -39,6 +39,9 @@ struct GlobalArgs {
     /// Index folder (overrides the config).
     #[arg(long, global = true, value_name = "DIR")]
     index: Option<PathBuf>,
+    /// Store of scores, review cards and flags (overrides the config).
+    #[arg(long, global = true, value_name = "FILE")]
+    store: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -100,6 +103,9 @@ pub fn run() -> Result<ExitCode> {
     }
     if let Some(index) = cli.global.index {
         config.paths.index = index;
+    }
+    if let Some(store) = cli.global.store {
+        config.paths.store = store;
     }
     let context = App { config };
     match cli.command {

@@ -8,6 +8,7 @@ mod render;
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Duration;
@@ -17,13 +18,14 @@ use clap::Args;
 
 use tsumiage::check;
 use tsumiage::clock::Timestamp;
-use tsumiage::notes::NoteSet;
-use tsumiage::quiz::generate::{generate, mix};
+use tsumiage::notes::{Note, NoteSet};
+use tsumiage::quiz::checker::fold;
+use tsumiage::quiz::generate::{Generator, mix};
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
 use tsumiage::quiz::{Answer, QuizQuestion};
 use tsumiage::search::SectionSearcher;
 use tsumiage::srs::{Scheduler, rating, review_order};
-use tsumiage::store::{Attempt, FinalScore, NewFlag, NewSession, SessionId, SqliteStore, Store, UserId};
+use tsumiage::store::{Attempt, FinalScore, NewFlag, NewSession, SessionId, SessionRecord, SqliteStore, Store, UserId};
 
 use super::App;
 
@@ -82,7 +84,7 @@ fn open_store(app: &App) -> Result<SqliteStore> {
     let path = &app.config.paths.store;
     let mut store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
     let closed = store
-        .close_interrupted_sessions(Timestamp::now())
+        .close_interrupted_sessions(Timestamp::now(), &still_running)
         .context("closing interrupted sessions")?;
     if !closed.is_empty() {
         eprintln!("{}", render::interrupted_closed(app.locale(), closed.len()));
@@ -90,42 +92,83 @@ fn open_store(app: &App) -> Result<SqliteStore> {
     Ok(store)
 }
 
-/// Bank questions, and the generated ones when asked for (building the index if needed).
-fn question_pool(app: &App, set: &NoteSet, with_generated: bool, seed: u64) -> Result<Vec<QuizQuestion>> {
-    let mut pool: Vec<QuizQuestion> = check::questions(set)
+/// The owner recorded with a session this process runs.
+fn this_process() -> String {
+    format!("pid:{}", std::process::id())
+}
+
+/// Whether a session is still being played: its owner process is alive. Sessions of other owners (the
+/// Discord bot) are theirs to close.
+fn still_running(session: &SessionRecord) -> bool {
+    match session
+        .owner
+        .strip_prefix("pid:")
+        .and_then(|pid| pid.parse::<u32>().ok())
+    {
+        Some(pid) => pid == std::process::id() || process_alive(pid),
+        None => true,
+    }
+}
+
+/// `/proc/<pid>` where there is a `/proc`, else `kill -0` (no signal is sent). A reused pid only delays
+/// the closing; it never counts anything twice.
+fn process_alive(pid: u32) -> bool {
+    if Path::new("/proc/self").exists() {
+        return Path::new(&format!("/proc/{pid}")).exists();
+    }
+    std::process::Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// The authored questions.
+fn bank_questions(set: &NoteSet) -> Vec<QuizQuestion> {
+    check::questions(set)
         .iter()
         .map(|q| QuizQuestion::from_bank(q, set))
-        .collect();
-    if with_generated {
-        let index = app.open_index(set)?;
-        let searcher = SectionSearcher::new(&index, &app.synonyms()?);
-        pool.extend(generate(set, &searcher, seed));
-    }
-    Ok(pool)
+        .collect()
+}
+
+/// Runs `work` with a question generator over the notes' index (built first when missing or stale).
+fn with_generator<T>(app: &App, set: &NoteSet, work: impl FnOnce(&Generator) -> T) -> Result<T> {
+    let index = app.open_index(set)?;
+    let searcher = SectionSearcher::new(&index, &app.synonyms()?);
+    Ok(work(&Generator::new(set, &searcher)))
+}
+
+/// Whether a note is about `topic` (its service, domains, tags or path), as `QuizQuestion::matches_topic`.
+fn note_matches(note: &Note, topic: &str) -> bool {
+    let topic = fold(topic);
+    topic.is_empty()
+        || note
+            .tags()
+            .iter()
+            .chain([&note.path])
+            .any(|field| fold(field).contains(&topic))
 }
 
 pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
     let seed = args.seed.unwrap_or_else(|| Timestamp::now().millis() as u64);
     let topic = args.topic.as_deref().unwrap_or("");
     let set = app.load_notes()?;
-    let shuffled = |mut questions: Vec<QuizQuestion>| {
-        questions.retain(|q| q.matches_topic(topic));
-        questions.sort_by_key(|q| mix(seed, &q.id));
-        questions
-    };
-    let bank = shuffled(question_pool(app, &set, false, seed)?);
-    let mut questions = bank;
-    if questions.len() < args.count && !args.bank_only {
-        let generated = shuffled(
-            question_pool(app, &set, true, seed)?
-                .into_iter()
-                .filter(|q| q.generated)
-                .collect(),
-        );
-        questions.extend(generated);
-    }
+    // Authored questions first; questions generated from the notes make up the count.
+    let mut questions: Vec<QuizQuestion> = bank_questions(&set)
+        .into_iter()
+        .filter(|q| q.matches_topic(topic))
+        .collect();
+    questions.sort_by_key(|q| mix(seed, &q.id));
     questions.truncate(args.count);
-    if questions.is_empty() || args.count == 0 {
+    if questions.len() < args.count && !args.bank_only {
+        let wanted = args.count - questions.len();
+        questions.extend(with_generator(app, &set, |generator| {
+            generator.questions(&|note| note_matches(note, topic), wanted, seed)
+        })?);
+    }
+    questions.sort_by_key(|q| mix(seed, &q.id));
+    if questions.is_empty() {
         println!("{}", render::no_questions(app.locale(), topic));
         return Ok(ExitCode::FAILURE);
     }
@@ -147,13 +190,24 @@ pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let set = app.load_notes()?;
-    let needs_generated = order.iter().any(|id| id.starts_with("gen:"));
-    let mut pool: HashMap<String, QuizQuestion> = question_pool(app, &set, needs_generated, 0)?
-        .into_iter()
-        .map(|q| (q.id.clone(), q))
-        .collect();
+    let mut bank: HashMap<String, QuizQuestion> = bank_questions(&set).into_iter().map(|q| (q.id.clone(), q)).collect();
+    let generated_ids: Vec<&String> = order.iter().filter(|id| id.starts_with("gen:")).collect();
+    let mut generated: HashMap<String, QuizQuestion> = if generated_ids.is_empty() {
+        HashMap::new()
+    } else {
+        with_generator(app, &set, |generator| {
+            generated_ids
+                .iter()
+                .filter_map(|id| generator.by_id(id))
+                .map(|q| (q.id.clone(), q))
+                .collect()
+        })?
+    };
     // A card whose question was deleted from the notes is skipped, not an error.
-    let questions: Vec<QuizQuestion> = order.iter().filter_map(|id| pool.remove(id)).collect();
+    let questions: Vec<QuizQuestion> = order
+        .iter()
+        .filter_map(|id| bank.remove(id).or_else(|| generated.remove(id)))
+        .collect();
     if questions.is_empty() {
         println!("{}", render::nothing_to_review(app.locale()));
         return Ok(ExitCode::SUCCESS);
@@ -213,6 +267,8 @@ struct Game<'a> {
     time_limit_ms: i64,
     /// The question last revealed: `!flag` after a reveal is about it.
     last_revealed: Option<usize>,
+    /// Questions asked to the end (a question left unanswered at `!stop` does not count).
+    asked: usize,
     terminal: bool,
 }
 
@@ -230,6 +286,7 @@ fn play(
         channel,
         started_at: now,
         question_count: questions.len(),
+        owner: this_process(),
     })?;
     let mut game = Game {
         app,
@@ -240,6 +297,7 @@ fn play(
         name: name.to_string(),
         time_limit_ms: settings.time_limit_ms,
         last_revealed: None,
+        asked: 0,
         terminal: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
     };
     println!(
@@ -369,6 +427,9 @@ impl Game<'_> {
                         print!("{}", render::reveal(locale, &notes_root, question, result, reason));
                     }
                     self.last_revealed = Some(index);
+                    if reason != CloseReason::Stopped || results.iter().any(|r| r.answer.is_some()) {
+                        self.asked += 1;
+                    }
                 }
                 Event::Finished { reason, scoreboard } => {
                     let mut scores = Vec::with_capacity(scoreboard.len());
@@ -385,7 +446,15 @@ impl Game<'_> {
                     let attempts = self.store.attempts(self.session_id)?;
                     print!(
                         "{}",
-                        render::summary(locale, &notes_root, session.questions(), &scoreboard, &attempts, reason)
+                        render::summary(
+                            locale,
+                            &notes_root,
+                            session.questions(),
+                            &scoreboard,
+                            &attempts,
+                            self.asked,
+                            reason
+                        )
                     );
                 }
                 Event::AnswerAccepted { .. } => {}

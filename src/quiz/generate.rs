@@ -14,9 +14,10 @@ use std::collections::HashMap;
 
 use super::checker::{fold, is_quantity};
 use super::{QuizChoice, QuizQuestion, SourceRef};
-use crate::analysis::{Script, words};
+use crate::analysis::{Script, normalize, words};
+use crate::answer::is_marked_wrong;
 use crate::index::searchable_sections;
-use crate::notes::{NoteSet, Section};
+use crate::notes::{Note, NoteSet, Section};
 use crate::search::{SectionSearcher, edit_distance};
 
 /// Facts shorter or longer than this (in characters) make poor choices.
@@ -28,38 +29,85 @@ const MIN_DISTRACTORS: usize = 2;
 /// The blank in a cloze stem.
 pub const BLANK: &str = "＿＿";
 
-/// Every question the notes give: one multiple-choice and at most one cloze question per section.
-pub fn generate(set: &NoteSet, searcher: &SectionSearcher, seed: u64) -> Vec<QuizQuestion> {
-    let catalog = Catalog::new(set);
-    let mut questions = Vec::new();
-    for (note, section) in searchable_sections(set) {
-        let service = note.front.service.as_deref();
-        let tags = note.tags();
-        if let Some(question) = multiple_choice(&catalog, searcher, section, service, seed) {
-            questions.push(QuizQuestion {
-                tags: tags.clone(),
-                ..question
-            });
-        }
-        if let Some(question) = cloze(section, service) {
-            questions.push(QuizQuestion { tags, ..question });
-        }
-    }
-    questions
-}
-
-/// Sections by id, with their file's service.
-struct Catalog<'a> {
+/// Generates questions from one set of notes and its index.
+pub struct Generator<'a> {
+    set: &'a NoteSet,
+    searcher: &'a SectionSearcher<'a>,
+    /// Sections by id, with their file's service.
     sections: HashMap<&'a str, (&'a Section, Option<&'a str>)>,
 }
 
-impl<'a> Catalog<'a> {
-    fn new(set: &'a NoteSet) -> Catalog<'a> {
+impl<'a> Generator<'a> {
+    pub fn new(set: &'a NoteSet, searcher: &'a SectionSearcher<'a>) -> Generator<'a> {
         let sections = searchable_sections(set)
             .map(|(n, s)| (s.id.as_str(), (s, n.front.service.as_deref())))
             .collect();
-        Catalog { sections }
+        Generator {
+            set,
+            searcher,
+            sections,
+        }
     }
+
+    /// The questions of one section: a multiple-choice question and at most one cloze. They depend only on
+    /// the notes, so a section's question ids always mean the same question.
+    pub fn for_section(&self, note: &Note, section: &Section) -> Vec<QuizQuestion> {
+        let service = note.front.service.as_deref();
+        let mut questions: Vec<QuizQuestion> = multiple_choice(self, section, service).into_iter().collect();
+        questions.extend(cloze(section, service));
+        for question in &mut questions {
+            question.tags = note.tags();
+        }
+        questions
+    }
+
+    /// Up to `wanted` questions from the notes `keep` accepts, sections taken in an order set by `seed`.
+    pub fn questions(&self, keep: &dyn Fn(&Note) -> bool, wanted: usize, seed: u64) -> Vec<QuizQuestion> {
+        let mut sections: Vec<(&Note, &Section)> =
+            searchable_sections(self.set).filter(|(note, _)| keep(note)).collect();
+        sections.sort_by_key(|(_, section)| mix(seed, &section.id));
+        let mut questions = Vec::new();
+        for (note, section) in sections {
+            if questions.len() >= wanted {
+                break;
+            }
+            questions.extend(self.for_section(note, section));
+        }
+        questions.truncate(wanted);
+        questions
+    }
+
+    /// The generated question with this id (`gen:mc:<section>` or `gen:cloze:<section>:<n>`), if the notes
+    /// still give it.
+    pub fn by_id(&self, id: &str) -> Option<QuizQuestion> {
+        let rest = id.strip_prefix("gen:mc:").or_else(|| id.strip_prefix("gen:cloze:"))?;
+        let section_id = if id.starts_with("gen:cloze:") {
+            rest.rsplit_once(':')?.0
+        } else {
+            rest
+        };
+        let (note, section) = searchable_sections(self.set).find(|(_, s)| s.id == section_id)?;
+        self.for_section(note, section).into_iter().find(|q| q.id == id)
+    }
+}
+
+/// Every question the notes give (one multiple-choice and at most one cloze question per section).
+pub fn generate(set: &NoteSet, searcher: &SectionSearcher) -> Vec<QuizQuestion> {
+    let generator = Generator::new(set, searcher);
+    searchable_sections(set)
+        .flat_map(|(note, section)| generator.for_section(note, section))
+        .collect()
+}
+
+/// Labels some notes put before a fact (`答え: …`), dropped from choices and stems.
+fn clean_fact(fact: &str) -> &str {
+    let fact = fact.trim();
+    for label in ["答え:", "答え：", "答:", "Answer:", "A:", "○", "◯"] {
+        if let Some(rest) = fact.strip_prefix(label) {
+            return rest.trim_start();
+        }
+    }
+    fact
 }
 
 fn source_of(section: &Section) -> SourceRef {
@@ -70,32 +118,30 @@ fn source_of(section: &Section) -> SourceRef {
     }
 }
 
+/// A fact worth asking about or offering as a choice: not too short or long, and not a line the notes
+/// mark as a wrong approach (`× …`): true of nothing, it would be a giveaway either way.
 fn usable_fact(fact: &str) -> bool {
-    (MIN_FACT_CHARS..=MAX_FACT_CHARS).contains(&fact.chars().count())
+    (MIN_FACT_CHARS..=MAX_FACT_CHARS).contains(&fact.chars().count()) && !is_marked_wrong(&normalize(fact))
 }
 
 /// A multiple-choice question on `section`, or `None` when the notes hold too few safe distractors.
-fn multiple_choice(
-    catalog: &Catalog,
-    searcher: &SectionSearcher,
-    section: &Section,
-    service: Option<&str>,
-    seed: u64,
-) -> Option<QuizQuestion> {
+fn multiple_choice(generator: &Generator, section: &Section, service: Option<&str>) -> Option<QuizQuestion> {
     let facts: Vec<&String> = section.facts.iter().filter(|f| usable_fact(f)).collect();
     if facts.is_empty() {
         return None;
     }
-    let correct = facts[(mix(seed, &section.id) % facts.len() as u64) as usize];
-    let query = format!("{} {correct}", section.heading_path_display());
-    let mut similar: Vec<(bool, usize, &Section)> = searcher
+    // Only the section decides which fact is asked and where it sits, so an id always names one question.
+    let correct = facts[(mix(0, &section.id) % facts.len() as u64) as usize];
+    let query = format!("{} {}", section.heading_path_display(), clean_fact(correct));
+    let mut similar: Vec<(bool, usize, &Section)> = generator
+        .searcher
         .search(&query, 12)
         .hits
         .iter()
         .enumerate()
         .filter(|(_, hit)| hit.id != section.id)
         .filter_map(|(rank, hit)| {
-            let (other, other_service) = catalog.sections.get(hit.id.as_str())?;
+            let (other, other_service) = generator.sections.get(hit.id.as_str())?;
             Some((service.is_some() && *other_service == service, rank, *other))
         })
         .collect();
@@ -111,6 +157,7 @@ fn multiple_choice(
                     .iter()
                     .chain([&correct.as_str()])
                     .any(|chosen| same_fact(chosen, fact))
+                && !closest_to(generator.searcher, fact, section)
         });
         if let Some(fact) = candidate {
             distractors.push(fact);
@@ -123,14 +170,14 @@ fn multiple_choice(
         return None;
     }
     let mut texts: Vec<&str> = distractors;
-    let correct_at = (mix(seed ^ 0x9e37_79b9, &section.id) % (texts.len() as u64 + 1)) as usize;
+    let correct_at = (mix(0x9e37_79b9, &section.id) % (texts.len() as u64 + 1)) as usize;
     texts.insert(correct_at, correct);
     let choices: Vec<QuizChoice> = texts
         .iter()
         .enumerate()
         .map(|(i, text)| QuizChoice {
             label: (b'A' + i as u8) as char,
-            text: text.to_string(),
+            text: clean_fact(text).to_string(),
         })
         .collect();
     let label = choices[correct_at].label;
@@ -141,13 +188,23 @@ fn multiple_choice(
         correct: vec![label],
         answer: None,
         accepted: Vec::new(),
-        explanation: format!("{}: {correct}", section.heading_path_display()),
+        explanation: format!("{}: {}", section.heading_path_display(), clean_fact(correct)),
         origin: source_of(section),
         source: source_of(section),
         generated: true,
         service: service.map(str::to_string),
         tags: Vec::new(),
     })
+}
+
+/// Whether the index finds `section` the best match for `fact`: then the notes themselves say the fact
+/// is about the stem's subject, and it must not be offered as a wrong answer.
+fn closest_to(searcher: &SectionSearcher, fact: &str, section: &Section) -> bool {
+    searcher
+        .search(clean_fact(fact), 1)
+        .hits
+        .first()
+        .is_some_and(|hit| hit.id == section.id)
 }
 
 /// Whether `fact` (from another section) might also be a right answer to a question on `section`: it
@@ -177,7 +234,12 @@ fn same_fact(a: &str, b: &str) -> bool {
 
 /// A cloze question on the first fact of `section` with a number, else with a key term.
 fn cloze(section: &Section, service: Option<&str>) -> Option<QuizQuestion> {
-    let facts = section.facts.iter().enumerate().filter(|(_, f)| usable_fact(f));
+    let facts = section
+        .facts
+        .iter()
+        .map(|f| clean_fact(f))
+        .enumerate()
+        .filter(|(_, f)| usable_fact(f));
     let (fact_index, fact, hidden) = facts
         .clone()
         .find_map(|(i, fact)| hide_number(fact).map(|hidden| (i, fact, hidden)))
@@ -231,6 +293,10 @@ pub fn hide_number(fact: &str) -> Option<(String, String)> {
         }
         let number = &fact[start..end];
         let unit = unit_after(&fact[end..]);
+        if is_year(number, unit) {
+            i = j; // `2020 年時点では`: a date, not a fact to recall
+            continue;
+        }
         let answer = match unit {
             Some(unit) => format!("{number} {unit}"),
             None => number.to_string(),
@@ -239,6 +305,11 @@ pub fn hide_number(fact: &str) -> Option<(String, String)> {
         return Some((stem, answer));
     }
     None
+}
+
+fn is_year(number: &str, unit: Option<&str>) -> bool {
+    let year = number.parse::<u32>().is_ok_and(|n| (1900..=2100).contains(&n));
+    year && unit.is_some_and(|u| matches!(u.trim(), "年" | "年間"))
 }
 
 fn next_is_digit(chars: &[(usize, char)], at: usize) -> bool {
@@ -299,14 +370,14 @@ mod tests {
     use crate::quiz::{Answer, QuizQuestion};
     use crate::synonyms::Synonyms;
 
-    const KINESIS: &str = "---\nservice: Kinesis\n---\n# Kinesis\n\n## データ保持期間\n\n- 既定の保持期間はレコード追加から 24 時間\n- 最大 8,760 時間 (365 日) まで延長できる\n\n## シャード\n\n- 1 シャードの書き込みは毎秒 1 MB まで\n- トラフィックが増えたらシャードを分割する\n\n## コンシューマー\n\n- 拡張ファンアウトはコンシューマーごとに専用のスループットを持つ\n- KCL はチェックポイントを DynamoDB に保存する\n\n## まとめ\n\n- 既定の保持期間はレコード追加から 24 時間。\n- Kinesis のデータ保持期間は延長できる\n";
+    const KINESIS: &str = "---\nservice: Kinesis\n---\n# Kinesis\n\n## データ保持期間\n\n- 既定の保持期間はレコード追加から 24 時間\n- 最大 8,760 時間 (365 日) まで延長できる\n\n## シャード\n\n- 1 シャードの書き込みは毎秒 1 MB まで\n- トラフィックが増えたらシャードを分割する\n- × シャードを減らすと書き込み上限が上がる\n\n## コンシューマー\n\n- 拡張ファンアウトはコンシューマーごとに専用のスループットを持つ\n- KCL はチェックポイントを DynamoDB に保存する\n\n## まとめ\n\n- 既定の保持期間はレコード追加から 24 時間。\n- Kinesis のデータ保持期間は延長できる\n";
     const SQS: &str = "---\nservice: SQS\n---\n# SQS\n\n## メッセージ保持期間\n\n- 既定の保持期間は 4 日、最大 14 日\n\n## 可視性タイムアウト\n\n- 既定の可視性タイムアウトは 30 秒\n- 処理が終わらないと別のコンシューマーに再配信される\n";
 
     fn generated() -> (NoteSet, Vec<QuizQuestion>) {
         let set = NoteSet::from_texts([("aws/kinesis.md", KINESIS), ("aws/sqs.md", SQS)]);
         let index = NoteIndex::in_memory(&set).unwrap();
         let searcher = SectionSearcher::new(&index, &Synonyms::default());
-        let questions = generate(&set, &searcher, 7);
+        let questions = generate(&set, &searcher);
         (set, questions)
     }
 
@@ -351,6 +422,11 @@ mod tests {
                 );
             }
         }
+        assert!(
+            !questions
+                .iter()
+                .any(|q| q.stem.contains('×') || q.choices.iter().any(|c| c.text.contains('×')))
+        );
         // Same service is preferred: the retention question's wrong choices come from Kinesis sections first.
         let retention = multiple_choice
             .iter()
@@ -364,6 +440,25 @@ mod tests {
             .collect();
         let kinesis_facts: Vec<&String> = set.notes[0].sections.iter().flat_map(|s| &s.facts).collect();
         assert!(kinesis_facts.iter().any(|f| f.as_str() == wrong[0]), "{wrong:?}");
+    }
+
+    #[test]
+    fn a_generated_id_always_names_the_same_question() {
+        let set = NoteSet::from_texts([("aws/kinesis.md", KINESIS), ("aws/sqs.md", SQS)]);
+        let index = NoteIndex::in_memory(&set).unwrap();
+        let searcher = SectionSearcher::new(&index, &Synonyms::default());
+        let generator = Generator::new(&set, &searcher);
+        let all = generate(&set, &searcher);
+        for question in &all {
+            assert_eq!(generator.by_id(&question.id).as_ref(), Some(question));
+        }
+        let some = generator.questions(&|note| note.path.contains("sqs"), 2, 42);
+        assert_eq!(some.len(), 2);
+        assert!(
+            some.iter().all(|q| q.source.path == "aws/sqs.md" && all.contains(q)),
+            "{some:#?}"
+        );
+        assert_eq!(generator.by_id("gen:mc:aws/kinesis.md#nothing-here"), None);
     }
 
     #[test]
@@ -390,6 +485,10 @@ mod tests {
     #[test]
     fn numbers_inside_names_are_not_hidden_and_key_terms_are() {
         assert_eq!(hide_number("S3 と EC2 を使う"), None);
+        assert_eq!(
+            hide_number("2020 年時点の最大は 168 時間"),
+            Some(("2020 年時点の最大は ＿＿ 時間".into(), "168 時間".into()))
+        );
         assert_eq!(
             hide_number("m5.2xlarge は 8 vCPU"),
             Some(("m5.2xlarge は ＿＿ vCPU".into(), "8".into()))

@@ -31,6 +31,8 @@ pub enum StoreError {
     Corrupted { path: PathBuf, detail: String },
     #[error("cannot create the folder for the store {path}: {source}")]
     CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("a quiz is already running in {channel} (session {session}): one quiz per channel")]
+    ChannelBusy { channel: String, session: SessionId },
     #[error("unknown session {0}")]
     UnknownSession(SessionId),
     #[error("store: {0}")]
@@ -53,6 +55,8 @@ pub struct NewSession {
     pub channel: String,
     pub started_at: Timestamp,
     pub question_count: usize,
+    /// Who runs it (`pid:1234` for a terminal process): a session whose owner is gone was interrupted.
+    pub owner: String,
 }
 
 /// How a session ended.
@@ -92,6 +96,7 @@ pub struct SessionRecord {
     pub channel: String,
     pub started_at: Timestamp,
     pub question_count: usize,
+    pub owner: String,
     pub ended_at: Option<Timestamp>,
     pub end: Option<SessionEnd>,
 }
@@ -220,6 +225,7 @@ pub trait Store {
     /// The user with this name, created on first use.
     fn user(&mut self, name: &str, now: Timestamp) -> Result<UserId>;
 
+    /// Starts a session; refused with `ChannelBusy` while another one is unfinished in the same channel.
     fn start_session(&mut self, session: &NewSession) -> Result<SessionId>;
     fn session(&self, id: SessionId) -> Result<Option<SessionRecord>>;
     /// Sessions not ended yet (a running quiz, or one whose process died).
@@ -236,9 +242,13 @@ pub trait Store {
         at: Timestamp,
         scores: &[FinalScore],
     ) -> Result<Recorded>;
-    /// Closes every unfinished session as `Interrupted`, scoring it from its stored attempts. Returns the
-    /// sessions closed.
-    fn close_interrupted_sessions(&mut self, at: Timestamp) -> Result<Vec<SessionId>>;
+    /// Closes every unfinished session that `is_running` says is no longer run by anyone (its process was
+    /// killed) as `Interrupted`, scoring it from its stored attempts. Returns the sessions closed.
+    fn close_interrupted_sessions(
+        &mut self,
+        at: Timestamp,
+        is_running: &dyn Fn(&SessionRecord) -> bool,
+    ) -> Result<Vec<SessionId>>;
     fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>>;
 
     fn card(&self, user: UserId, question_id: &str) -> Result<Option<CardState>>;

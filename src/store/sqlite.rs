@@ -27,10 +27,12 @@ CREATE TABLE sessions (
     channel TEXT NOT NULL,
     started_ms INTEGER NOT NULL,
     question_count INTEGER NOT NULL,
+    owner TEXT NOT NULL,
     ended_ms INTEGER,
     end_reason TEXT CHECK (end_reason IN ('count_reached', 'stopped', 'silence', 'interrupted'))
 );
-CREATE INDEX sessions_unfinished ON sessions (channel) WHERE ended_ms IS NULL;
+-- One running quiz per channel.
+CREATE UNIQUE INDEX sessions_running_per_channel ON sessions (channel) WHERE ended_ms IS NULL;
 CREATE TABLE attempts (
     id INTEGER PRIMARY KEY,
     session_id INTEGER NOT NULL REFERENCES sessions (id),
@@ -227,18 +229,19 @@ fn recorded(changed: usize) -> Recorded {
 }
 
 fn session_from_row(row: &rusqlite::Row) -> rusqlite::Result<SessionRecord> {
-    let end: Option<String> = row.get(5)?;
+    let end: Option<String> = row.get(6)?;
     Ok(SessionRecord {
         id: row.get(0)?,
         channel: row.get(1)?,
         started_at: Timestamp(row.get(2)?),
         question_count: row.get::<_, i64>(3)? as usize,
-        ended_at: row.get::<_, Option<i64>>(4)?.map(Timestamp),
+        owner: row.get(4)?,
+        ended_at: row.get::<_, Option<i64>>(5)?.map(Timestamp),
         end: end.as_deref().and_then(SessionEnd::parse),
     })
 }
 
-const SESSION_COLUMNS: &str = "id, channel, started_ms, question_count, ended_ms, end_reason";
+const SESSION_COLUMNS: &str = "id, channel, started_ms, question_count, owner, ended_ms, end_reason";
 const CARD_COLUMNS: &str =
     "question_id, due_ms, stability, difficulty, elapsed_days, scheduled_days, reps, lapses, state, last_review_ms";
 
@@ -308,13 +311,32 @@ impl Store for SqliteStore {
     }
 
     fn start_session(&mut self, session: &NewSession) -> Result<SessionId> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO sessions (channel, started_ms, question_count) VALUES (?1, ?2, ?3)",
-                params![session.channel, session.started_at.0, session.question_count as i64],
-            )?;
-            Ok(tx.last_insert_rowid())
-        })
+        let transaction = self.connection.transaction()?;
+        let running: Option<SessionId> = transaction
+            .query_row(
+                "SELECT id FROM sessions WHERE channel = ?1 AND ended_ms IS NULL",
+                [&session.channel],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(running) = running {
+            return Err(StoreError::ChannelBusy {
+                channel: session.channel.clone(),
+                session: running,
+            });
+        }
+        transaction.execute(
+            "INSERT INTO sessions (channel, started_ms, question_count, owner) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                session.channel,
+                session.started_at.0,
+                session.question_count as i64,
+                session.owner
+            ],
+        )?;
+        let id = transaction.last_insert_rowid();
+        transaction.commit()?;
+        Ok(id)
     }
 
     fn session(&self, id: SessionId) -> Result<Option<SessionRecord>> {
@@ -330,6 +352,10 @@ impl Store for SqliteStore {
     }
 
     fn record_attempt(&mut self, attempt: &Attempt, card: Option<&CardState>) -> Result<Recorded> {
+        // Sessions are never deleted, so checking outside the transaction is safe.
+        if self.session(attempt.session)?.is_none() {
+            return Err(StoreError::UnknownSession(attempt.session));
+        }
         self.write(|tx| {
             let ended: Option<Option<i64>> =
                 tx.query_row("SELECT ended_ms FROM sessions WHERE id = ?1", [attempt.session], |row| row.get(0)).optional()?;
@@ -413,8 +439,17 @@ impl Store for SqliteStore {
         Ok(Recorded::New)
     }
 
-    fn close_interrupted_sessions(&mut self, at: Timestamp) -> Result<Vec<SessionId>> {
-        let unfinished: Vec<SessionId> = self.unfinished_sessions()?.into_iter().map(|s| s.id).collect();
+    fn close_interrupted_sessions(
+        &mut self,
+        at: Timestamp,
+        is_running: &dyn Fn(&SessionRecord) -> bool,
+    ) -> Result<Vec<SessionId>> {
+        let unfinished: Vec<SessionId> = self
+            .unfinished_sessions()?
+            .into_iter()
+            .filter(|s| !is_running(s))
+            .map(|s| s.id)
+            .collect();
         for &id in &unfinished {
             let transaction = self.connection.transaction()?;
             let points: Vec<(UserId, u32)> = {
@@ -669,6 +704,7 @@ mod tests {
                 channel: "t".into(),
                 started_at: Timestamp(0),
                 question_count: 2,
+                owner: "test".into(),
             })
             .unwrap();
         let card = CardState {
@@ -701,6 +737,13 @@ mod tests {
         );
         assert_eq!(store.attempts(session).unwrap().len(), 1);
         assert_eq!(store.card(user, "q0").unwrap().unwrap().reps, 1);
+        let unknown = store
+            .record_attempt(&attempt(session + 1, 0, user, true), None)
+            .unwrap_err();
+        assert!(matches!(unknown, StoreError::UnknownSession(_)), "{unknown}");
+        // The trait is object safe: a bot can hold `Box<dyn Store>` and swap the backend.
+        let as_trait: &mut dyn Store = &mut store;
+        assert_eq!(as_trait.attempts(session).unwrap().len(), 1);
     }
 
     #[test]
@@ -713,6 +756,7 @@ mod tests {
                 channel: "a".into(),
                 started_at: Timestamp(0),
                 question_count: 1,
+                owner: "test".into(),
             })
             .unwrap();
         store.record_attempt(&attempt(done, 0, alice, true), None).unwrap();
@@ -735,13 +779,22 @@ mod tests {
                 channel: "b".into(),
                 started_at: Timestamp(0),
                 question_count: 3,
+                owner: "test".into(),
             })
             .unwrap();
         store.record_attempt(&attempt(broken, 0, alice, true), None).unwrap();
         store.record_attempt(&attempt(broken, 0, bob, true), None).unwrap();
         store.record_attempt(&attempt(broken, 1, bob, false), None).unwrap();
-        assert_eq!(store.close_interrupted_sessions(Timestamp(10)).unwrap(), vec![broken]);
-        assert!(store.close_interrupted_sessions(Timestamp(11)).unwrap().is_empty());
+        assert_eq!(
+            store.close_interrupted_sessions(Timestamp(10), &|_| false).unwrap(),
+            vec![broken]
+        );
+        assert!(
+            store
+                .close_interrupted_sessions(Timestamp(11), &|_| false)
+                .unwrap()
+                .is_empty()
+        );
         // A late write for the closed session changes nothing.
         assert_eq!(
             store.record_attempt(&attempt(broken, 2, alice, true), None).unwrap(),
@@ -769,6 +822,39 @@ mod tests {
     }
 
     #[test]
+    fn one_running_session_per_channel_and_live_sessions_stay_open() {
+        let (_dir, mut store) = open_temp();
+        let new = |channel: &str, owner: &str| NewSession {
+            channel: channel.into(),
+            started_at: Timestamp(0),
+            question_count: 1,
+            owner: owner.into(),
+        };
+        let live = store.start_session(&new("c1", "alive")).unwrap();
+        let error = store.start_session(&new("c1", "alive")).unwrap_err();
+        assert!(
+            matches!(error, StoreError::ChannelBusy { session, .. } if session == live),
+            "{error}"
+        );
+        let dead = store.start_session(&new("c2", "dead")).unwrap();
+        let closed = store
+            .close_interrupted_sessions(Timestamp(5), &|s| s.owner == "alive")
+            .unwrap();
+        assert_eq!(closed, vec![dead]);
+        assert_eq!(
+            store
+                .unfinished_sessions()
+                .unwrap()
+                .iter()
+                .map(|s| s.id)
+                .collect::<Vec<_>>(),
+            vec![live]
+        );
+        // Once the dead session is closed its channel is free again.
+        store.start_session(&new("c2", "alive")).unwrap();
+    }
+
+    #[test]
     fn misses_due_cards_and_flags() {
         let (_dir, mut store) = open_temp();
         let user = store.user("alice", Timestamp(0)).unwrap();
@@ -777,6 +863,7 @@ mod tests {
                 channel: "a".into(),
                 started_at: Timestamp(0),
                 question_count: 3,
+                owner: "test".into(),
             })
             .unwrap();
         store.record_attempt(&attempt(session, 0, user, false), None).unwrap();
@@ -852,6 +939,11 @@ mod tests {
         assert_eq!(store.record_daily_answer(&answer).unwrap(), Recorded::New);
         assert_eq!(store.record_daily_answer(&answer).unwrap(), Recorded::Duplicate);
         assert_eq!(store.daily_answers("g", "2026-11-26").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn every_schema_version_has_its_migration() {
+        assert_eq!(MIGRATIONS.len() as i64, SCHEMA_VERSION);
     }
 
     #[test]

@@ -95,6 +95,15 @@ fn a_full_quiz_plays_through_stdin_and_ends_with_a_summary() {
     assert!(stdout.contains("== Results ==\n1. alice  score 3/3\n"), "{stdout}");
     assert!(!stdout.contains("Missed:"), "{stdout}");
 
+    // `--store` points elsewhere: a fresh store knows nothing of alice.
+    let elsewhere = workspace.run(&["--store", "other/s.sqlite", "stats", "--user", "alice"], "");
+    assert!(
+        text(&elsewhere.stdout).starts_with("alice: 0 answers"),
+        "{}",
+        text(&elsewhere.stdout)
+    );
+    assert!(workspace.dir.path().join("other/s.sqlite").exists());
+
     let stats = workspace.run(&["stats", "--user", "alice"], "");
     assert!(
         text(&stats.stdout).starts_with("alice: 3 answers, 3 correct (100%), 1 quizzes, 3 points\n3 cards"),
@@ -131,7 +140,7 @@ fn misses_flags_and_review() {
 
     let review = workspace.run(&["review", "--user", "bob"], "b\n");
     let stdout = text(&review.stdout);
-    assert!(stdout.contains("Quiz: 1 questions"), "{stdout}");
+    assert!(stdout.contains("Quiz: 1 question, 20 s each."), "{stdout}");
     assert!(
         stdout.contains("✓ Correct") && stdout.contains("1. bob  score 1/1"),
         "{stdout}"
@@ -142,6 +151,23 @@ fn misses_flags_and_review() {
         "{}",
         text(&again.stdout)
     );
+}
+
+#[test]
+fn a_topic_without_bank_questions_is_quizzed_from_the_notes() {
+    let workspace = Workspace::new();
+    let sqs = "---\nservice: SQS\n---\n# SQS\n\n## 可視性タイムアウト\n\n- 既定の可視性タイムアウトは 30 秒\n- 処理中のメッセージは他のコンシューマーから見えない\n\n## メッセージ保持期間\n\n- 既定の保持期間は 4 日、最大 14 日\n- 期限を過ぎたメッセージは削除される\n\n## ロングポーリング\n\n- ReceiveMessage の待ち時間を最大 20 秒にして空の応答を減らす\n- WaitTimeSeconds で指定する\n";
+    std::fs::write(workspace.dir.path().join("notes/sqs.md"), sqs).unwrap();
+    let output = workspace.run(
+        &["quiz", "--topic", "sqs", "--count", "2", "--user", "gen", "--seed", "3"],
+        "a\n30\n",
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    assert_eq!(stdout.matches("(generated from the notes)").count(), 2, "{stdout}");
+    assert!(stdout.contains("Source: notes/sqs.md:"), "{stdout}");
+    assert!(!stdout.contains("kinesis"), "only the topic's notes: {stdout}");
+    assert!(stdout.contains("== Results ==\n1. gen  score "), "{stdout}");
 }
 
 /// Lines of a child's output, with a timeout so a hung child fails the test instead of hanging it.
@@ -222,7 +248,12 @@ fn a_quiz_killed_mid_session_keeps_its_answer_once_and_is_closed_on_restart() {
 
     let mut store = SqliteStore::open(&workspace.store_path()).unwrap();
     assert!(store.unfinished_sessions().unwrap().is_empty());
-    assert!(store.close_interrupted_sessions(Timestamp(0)).unwrap().is_empty());
+    assert!(
+        store
+            .close_interrupted_sessions(Timestamp(0), &|_| false)
+            .unwrap()
+            .is_empty()
+    );
     let session = store.session(1).unwrap().unwrap();
     assert_eq!(session.end, Some(SessionEnd::Interrupted));
     let scores = store.scores(1).unwrap();

@@ -13,6 +13,7 @@ fn new_store_file(dir: &std::path::Path) -> std::path::PathBuf {
             channel: "t".into(),
             started_at: Timestamp(0),
             question_count: 1,
+            owner: "test".into(),
         })
         .unwrap();
     assert!(user > 0 && session > 0);

@@ -18,7 +18,8 @@ pub fn quiz_intro(locale: Locale, count: usize, seconds: i64) -> String {
             "クイズ: {count} 問、各 {seconds} 秒。選択肢の記号 (例: b、2 つなら a,c) を入力。!flag 理由 で問題を報告、!stop で終了。"
         ),
         Locale::En => format!(
-            "Quiz: {count} questions, {seconds} s each. Type the letter of your choice (a,c for two). `!flag reason` reports a question, `!stop` ends."
+            "Quiz: {count} question{}, {seconds} s each. Type the letter of your choice (a,c for two). `!flag reason` reports a question, `!stop` ends.",
+            if count == 1 { "" } else { "s" }
         ),
     }
 }
@@ -135,6 +136,7 @@ pub fn summary(
     questions: &[QuizQuestion],
     scoreboard: &[ScoreLine],
     attempts: &[Attempt],
+    asked: usize,
     reason: SessionEnd,
 ) -> String {
     let mut out = String::new();
@@ -145,7 +147,6 @@ pub fn summary(
         SessionEnd::Interrupted => pick(locale, " (中断)", " (interrupted)"),
     };
     let _ = writeln!(out, "\n{}{ended}", pick(locale, "== 結果 ==", "== Results =="));
-    let asked = attempts.iter().map(|a| a.question_index).max().map_or(0, |m| m + 1);
     for line in scoreboard {
         let _ = match locale {
             Locale::Ja => writeln!(
