@@ -90,7 +90,9 @@ impl Synonyms {
     fn mentioned(&self, normalized: &str) -> Vec<(usize, Vec<usize>)> {
         let mut found: Vec<(usize, Vec<usize>)> = Vec::new();
         for (at, ch) in normalized.char_indices() {
-            let Some(candidates) = self.by_first_char.get(&ch) else { continue };
+            let Some(candidates) = self.by_first_char.get(&ch) else {
+                continue;
+            };
             for &(g, t) in candidates {
                 let term = &self.groups[g][t];
                 if normalized[at..].starts_with(term.as_str()) && whole_word_at(normalized, at, term) {
@@ -165,7 +167,10 @@ impl Synonyms {
             .filter(|(a, b)| partners[a.as_str()] < 3 && partners[b.as_str()] < 3)
             .map(|(a, b)| vec![a.clone(), b.clone()])
             .collect();
-        let mut synonyms = Synonyms { groups, by_first_char: HashMap::new() };
+        let mut synonyms = Synonyms {
+            groups,
+            by_first_char: HashMap::new(),
+        };
         synonyms.reindex();
         synonyms
     }
