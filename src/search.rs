@@ -169,11 +169,15 @@ impl<'a> SectionSearcher<'a> {
                 }
             }
             if term.script == Script::Word {
-                for part in self.word_parts(&term.text) {
-                    let query =
-                        TermQuery::new(Term::from_field_text(fields.parts, &part), IndexRecordOption::WithFreqs);
-                    content.push((Occur::Should, boosted(Box::new(query), 0.4 * term.weight)));
-                }
+                // The camelCase parts as one phrase: `batch get item` finds `BatchGetItem`, while a part
+                // alone (`get`) would match half the notes and only slow the query down.
+                let parts = self.word_parts(&term.text);
+                let query: Box<dyn Query> = match parts.len() {
+                    0 => continue,
+                    1 => Box::new(TermQuery::new(parts[0].1.clone(), IndexRecordOption::WithFreqs)),
+                    _ => Box::new(PhraseQuery::new_with_offset(parts)),
+                };
+                content.push((Occur::Should, boosted(query, 0.4 * term.weight)));
             }
         }
         if content.is_empty() {
@@ -198,15 +202,15 @@ impl<'a> SectionSearcher<'a> {
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
-    /// camelCase parts of a Latin word, stemmed as the `parts` field is.
-    fn word_parts(&self, word: &str) -> Vec<String> {
+    /// camelCase parts of a Latin word with their positions, stemmed as the `parts` field is.
+    fn word_parts(&self, word: &str) -> Vec<(usize, Term)> {
         let Some(mut analyzer) = self.index.index.tokenizers().get("tsumiage_word_parts") else {
             return Vec::new();
         };
         let mut stream = analyzer.token_stream(word);
         let mut parts = Vec::new();
         while let Some(token) = stream.next() {
-            parts.push(token.text.clone());
+            parts.push((token.position, Term::from_field_text(self.index.fields.parts, &token.text)));
         }
         parts
     }
