@@ -163,7 +163,7 @@ impl<'a> SectionSearcher<'a> {
         let fields = self.index.fields;
         let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in terms {
-            for (field, boost) in [(fields.heading, 2.0), (fields.body, 1.0), (fields.tags, 0.5)] {
+            for (field, boost) in [(fields.heading, 1.0), (fields.body, 1.0), (fields.tags, 0.5)] {
                 if let Some(query) = phrase_query(field, &term.text) {
                     content.push((Occur::Should, boosted(query, boost * term.weight)));
                 }
@@ -177,7 +177,7 @@ impl<'a> SectionSearcher<'a> {
                     1 => Box::new(TermQuery::new(parts[0].1.clone(), IndexRecordOption::WithFreqs)),
                     _ => Box::new(PhraseQuery::new_with_offset(parts)),
                 };
-                content.push((Occur::Should, boosted(query, 0.4 * term.weight)));
+                content.push((Occur::Should, boosted(query, term.weight)));
             }
         }
         if content.is_empty() {
@@ -210,7 +210,10 @@ impl<'a> SectionSearcher<'a> {
         let mut stream = analyzer.token_stream(word);
         let mut parts = Vec::new();
         while let Some(token) = stream.next() {
-            parts.push((token.position, Term::from_field_text(self.index.fields.parts, &token.text)));
+            parts.push((
+                token.position,
+                Term::from_field_text(self.index.fields.parts, &token.text),
+            ));
         }
         parts
     }
