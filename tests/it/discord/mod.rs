@@ -3,6 +3,7 @@
 //! timeouts, never fixed sleeps.
 
 mod bot;
+mod http;
 pub mod server;
 
 use std::sync::Arc;

@@ -300,6 +300,10 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> (StatusC
             json!({"url": gateway_url, "shards": 1,
                    "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}),
         ),
+        ("GET", ["applications", "@me"]) => (
+            StatusCode::OK,
+            json!({"id": APPLICATION_ID, "name": "tsumiage", "flags": 0}),
+        ),
         ("GET", ["users", "@me"]) => (StatusCode::OK, user(BOT_USER_ID, "tsumiage", true)),
         ("PUT", ["applications", _, "commands"]) | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
             let commands: Vec<Value> = body
