@@ -242,7 +242,10 @@ async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     if let Some(dir) = &shared.capture
         && !body.is_null()
     {
-        let n = shared.captured.fetch_add(1, Ordering::Relaxed);
+        // One counter for every server in this test process, so files never overwrite each other.
+        static CAPTURED: AtomicUsize = AtomicUsize::new(0);
+        let n = CAPTURED.fetch_add(1, Ordering::Relaxed);
+        shared.captured.fetch_add(1, Ordering::Relaxed);
         let file = dir.join(format!("{}-{:05}.json", std::process::id(), n));
         let record = json!({"method": method.as_str(), "path": path, "body": body});
         let _ = std::fs::write(file, serde_json::to_vec_pretty(&record).unwrap());
