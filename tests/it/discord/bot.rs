@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::server::CHANNEL_ID;
-use super::{WAIT, callback_for, modal_submit, press, slash, start_with};
+use super::{WAIT, assert_one_response_each, callback_for, modal_submit, press, slash, start_with};
 
 fn text_of(body: &Value) -> String {
     body.to_string()
@@ -83,6 +83,7 @@ async fn ask_gets_an_answer_with_file_and_line_and_commands_are_registered_once(
     discord.dispatch("INTERACTION_CREATE", sent.clone());
     assert_eq!(callback_for(discord, &sent).await["data"]["flags"], 64);
     assert_eq!(running.bot.background_starts(), 1);
+    assert_one_response_each(discord);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,6 +188,7 @@ async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
     discord.dispatch("INTERACTION_CREATE", sent.clone());
     let reply = callback_for(discord, &sent).await;
     assert!(text_of(&reply).contains("<@3001> — 2 pt"), "{reply}");
+    assert_one_response_each(discord);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,4 +292,90 @@ async fn a_dropped_gateway_connection_is_resumed_and_the_bot_keeps_answering() {
         .unwrap()
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_is_for_the_starter_or_manage_server_and_flags_review_stats_answer() {
+    let running = start_with(|_, _| {}).await;
+    let discord = &running.discord;
+    let start = slash(
+        discord,
+        "4001",
+        "quiz",
+        json!([{"name": "start", "type": 1, "options": [{"name": "seconds", "type": 4, "value": 120}]}]),
+    );
+    discord.dispatch("INTERACTION_CREATE", start.clone());
+    assert_eq!(callback_for(discord, &start).await["type"], 4);
+    let posted = format!("/api/v10/channels/{CHANNEL_ID}/messages");
+    let question = discord
+        .wait_for("first question", WAIT, |r| {
+            r.iter()
+                .find(|r| r.method == "POST" && r.path == posted && r.body.get("components").is_some())
+                .map(|r| r.body.clone())
+        })
+        .await;
+
+    // The flag button opens a modal; its reason is stored and the source is named.
+    let flag_id = question["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap().clone())
+        .map(|b| b["custom_id"].as_str().unwrap().to_string())
+        .find(|id| id.starts_with("f:"))
+        .unwrap();
+    let pressed = press(discord, "4002", &flag_id, &question);
+    discord.dispatch("INTERACTION_CREATE", pressed.clone());
+    let modal = callback_for(discord, &pressed).await;
+    assert_eq!(modal["type"], 9, "{modal}");
+    let modal_id = modal["data"]["custom_id"].as_str().unwrap();
+    let submitted = modal_submit(discord, "4002", modal_id, "reason", "the answer key is wrong");
+    discord.dispatch("INTERACTION_CREATE", submitted.clone());
+    let flagged = callback_for(discord, &submitted).await;
+    assert!(text_of(&flagged).contains("questions/kinesis.md:"), "{flagged}");
+    assert_eq!(flagged["data"]["flags"], 64);
+
+    // Someone else without Manage Server cannot stop it: a clear ephemeral refusal.
+    let mut stop = slash(
+        discord,
+        "4002",
+        "quiz",
+        json!([{"name": "stop", "type": 1, "options": []}]),
+    );
+    stop["member"]["permissions"] = json!("0");
+    discord.dispatch("INTERACTION_CREATE", stop.clone());
+    let refused = callback_for(discord, &stop).await;
+    assert!(text_of(&refused).contains("Manage Server"), "{refused}");
+    // A moderator can.
+    let mut stop = slash(
+        discord,
+        "4003",
+        "quiz",
+        json!([{"name": "stop", "type": 1, "options": []}]),
+    );
+    stop["member"]["permissions"] = json!("32");
+    discord.dispatch("INTERACTION_CREATE", stop.clone());
+    let stopped = callback_for(discord, &stop).await;
+    assert!(text_of(&stopped).contains("stopped"), "{stopped}");
+    discord
+        .wait_for("final scoreboard", WAIT, |r| {
+            r.iter()
+                .find(|r| r.body.to_string().contains("Quiz stopped"))
+                .map(|_| ())
+        })
+        .await;
+
+    for name in ["review", "stats"] {
+        let sent = slash(discord, "4001", name, json!([]));
+        discord.dispatch("INTERACTION_CREATE", sent.clone());
+        let reply = callback_for(discord, &sent).await;
+        assert_eq!(reply["type"], 4, "{reply}");
+    }
+    // A question /answer cannot read gets an explanation, not silence.
+    let submitted = modal_submit(discord, "4001", "answer", "question", "no choices here");
+    discord.dispatch("INTERACTION_CREATE", submitted.clone());
+    let reply = callback_for(discord, &submitted).await;
+    assert_eq!(reply["data"]["flags"], 64, "{reply}");
+    assert!(text_of(&reply).contains("Could not read"), "{reply}");
+    assert_one_response_each(discord);
 }

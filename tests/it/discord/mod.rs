@@ -178,3 +178,15 @@ pub async fn callback_for(discord: &FakeDiscord, sent: &Value) -> Value {
         })
         .await
 }
+
+/// Every interaction got at most one successful first response (a second is a bug: 40060 on Discord).
+pub fn assert_one_response_each(discord: &FakeDiscord) {
+    let mut seen = std::collections::HashMap::new();
+    for request in discord.requests() {
+        if request.path.ends_with("/callback") && request.status < 300 {
+            *seen.entry(request.path.clone()).or_insert(0) += 1;
+        }
+    }
+    let twice: Vec<_> = seen.into_iter().filter(|(_, n)| *n > 1).collect();
+    assert!(twice.is_empty(), "answered more than once: {twice:?}");
+}
