@@ -36,6 +36,29 @@ pub struct Config {
     pub locale: Locale,
     pub paths: Paths,
     pub search: SearchSettings,
+    pub discord: DiscordSettings,
+}
+
+/// The Discord bot's settings (`[discord]`). The token is never here: it comes from `DISCORD_TOKEN`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordSettings {
+    /// Base URL of the Discord API (`https://discord.com` when unset): a local server in tests, or a shared
+    /// rate-limit proxy. Env `TSUMIAGE_DISCORD_API_BASE`.
+    pub api_base: Option<String>,
+    /// Register the commands to this guild only (they update at once): for development. Unset: globally.
+    /// Env `TSUMIAGE_DISCORD_DEV_GUILD_ID`.
+    pub dev_guild_id: Option<u64>,
+    /// A reply not ready after this long is deferred (Discord allows 3 s for the first response).
+    pub defer_after_ms: u64,
+    /// Quiz defaults when `/quiz start` leaves them out.
+    pub quiz_count: usize,
+    pub quiz_seconds: u64,
+    /// How long one quiz "second" lasts, in milliseconds: 1000, except in tests.
+    pub quiz_second_ms: u64,
+    /// How often the notes folder is checked for edits (0: never). Changed notes are reindexed in the
+    /// background and swapped in.
+    pub reload_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -63,6 +86,7 @@ impl Default for Config {
             locale: Locale::Ja,
             paths: Paths::default(),
             search: SearchSettings::default(),
+            discord: DiscordSettings::default(),
         }
     }
 }
@@ -74,6 +98,20 @@ impl Default for Paths {
             index: "index".into(),
             synonyms: "config/synonyms.txt".into(),
             store: "data/tsumiage.sqlite".into(),
+        }
+    }
+}
+
+impl Default for DiscordSettings {
+    fn default() -> Self {
+        DiscordSettings {
+            api_base: None,
+            dev_guild_id: None,
+            defer_after_ms: 2000,
+            quiz_count: 5,
+            quiz_seconds: 20,
+            quiz_second_ms: 1000,
+            reload_secs: 5,
         }
     }
 }
@@ -144,6 +182,15 @@ impl Config {
         }
         if let Some(store) = env("TSUMIAGE_STORE") {
             self.paths.store = store.into();
+        }
+        if let Some(base) = env("TSUMIAGE_DISCORD_API_BASE").filter(|b| !b.trim().is_empty()) {
+            self.discord.api_base = Some(base.trim().to_string());
+        }
+        if let Some(guild) = env("TSUMIAGE_DISCORD_DEV_GUILD_ID").filter(|g| !g.trim().is_empty()) {
+            self.discord.dev_guild_id = Some(guild.trim().parse().map_err(|_| ConfigError::Invalid {
+                key: "discord.dev_guild_id".into(),
+                message: format!("`{guild}` is not a guild id (a number)"),
+            })?);
         }
         if let Some(locale) = env("TSUMIAGE_LOCALE") {
             self.locale = locale.parse()?;

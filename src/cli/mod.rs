@@ -3,6 +3,7 @@
 
 mod quiz;
 mod render;
+mod serve;
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -81,6 +82,8 @@ enum Command {
     Stats(quiz::UserArgs),
     /// List the questions players flagged as wrong or unclear, with their source file and line.
     Flags,
+    /// Run the Discord bot (gateway; or HTTP interactions with --http). Needs DISCORD_TOKEN.
+    Serve(serve::ServeArgs),
     /// Validate the notes and questions; exit non-zero on errors.
     Check {
         /// Also print sections and questions per service and exam domain.
@@ -117,6 +120,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Review(args) => quiz::review_command(&context, args),
         Command::Stats(args) => quiz::stats_command(&context, args),
         Command::Flags => quiz::flags_command(&context),
+        Command::Serve(args) => serve::serve_command(&context, args),
     }
 }
 

@@ -11,7 +11,7 @@ mod sqlite;
 
 use std::path::PathBuf;
 
-pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+pub use sqlite::{LeaderLine, SCHEMA_VERSION, SqliteStore};
 
 use crate::clock::Timestamp;
 

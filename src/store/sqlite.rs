@@ -655,6 +655,34 @@ impl Store for SqliteStore {
     }
 }
 
+/// One line of the all-time leaderboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaderLine {
+    pub user_name: String,
+    pub points: u64,
+    pub sessions: u64,
+}
+
+impl SqliteStore {
+    /// Users by points summed over every finished session, best first (ties by name), at most `limit`.
+    pub fn leaderboard(&self, name_prefix: &str, limit: usize) -> Result<Vec<LeaderLine>> {
+        let mut statement = self.connection.prepare(
+            "SELECT u.name, SUM(s.points), COUNT(*) FROM scores s JOIN users u ON u.id = s.user_id \
+             WHERE substr(u.name, 1, length(?1)) = ?1 GROUP BY u.id ORDER BY SUM(s.points) DESC, u.name LIMIT ?2",
+        )?;
+        let lines = statement
+            .query_map(params![name_prefix, limit as i64], |row| {
+                Ok(LeaderLine {
+                    user_name: row.get(0)?,
+                    points: row.get::<_, i64>(1)? as u64,
+                    sessions: row.get::<_, i64>(2)? as u64,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(lines)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 mod answer_eval;
 mod cli;
+mod discord;
 mod quiz;
 mod retrieval;
 mod store;

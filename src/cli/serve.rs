@@ -1,0 +1,96 @@
+//! `tsumiage serve`: the Discord bot. Reads the token (never logged), loads the notes and the store, and
+//! runs the gateway client or, with `--http ADDR`, the HTTP interactions endpoint, until SIGINT/SIGTERM.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use tsumiage::clock::Timestamp;
+use tsumiage::discord::{Bot, Library, NotesSource};
+use tsumiage::store::{SqliteStore, Store};
+
+use super::App;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Serve HTTP interactions on this address (e.g. 0.0.0.0:8080) instead of the gateway; needs
+    /// DISCORD_PUBLIC_KEY.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+}
+
+fn secret(name: &str) -> Result<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .with_context(|| format!("{name} is not set (put it in the environment or in .env; see config/.env.example)"))
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutdown signal received");
+}
+
+pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let token = secret("DISCORD_TOKEN")?;
+    let verifier = match args.http {
+        Some(_) => Some(tsumiage::discord::http::verifier(&secret("DISCORD_PUBLIC_KEY")?)?),
+        None => None,
+    };
+    let set = app.load_notes()?;
+    let index = app.open_index(&set)?;
+    let library = Library::new(set, index, app.synonyms()?);
+    let path = &app.config.paths.store;
+    let mut store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
+    let closed = store.close_interrupted_sessions(Timestamp::now())?;
+    let mut bot = Bot::new(app.config.clone(), library, store, &token);
+    bot.notes_source = Some(NotesSource {
+        notes: app.config.paths.notes.clone(),
+        index: app.config.paths.index.clone(),
+        synonyms: app.config.paths.synonyms.clone(),
+    });
+    let bot = Arc::new(bot);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        if !closed.is_empty() {
+            tracing::info!(count = closed.len(), "closed quizzes interrupted by the last stop");
+        }
+        match (args.http, verifier) {
+            (Some(addr), Some(verifier)) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening on {addr}"))?;
+                tracing::info!(%addr, "serving HTTP interactions");
+                tsumiage::discord::http::run(bot, verifier, listener, shutdown_signal()).await
+            }
+            _ => tsumiage::discord::gateway::run(bot, &token, shutdown_signal()).await,
+        }
+    })?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,189 @@
+//! The slash commands as Discord registers them (names and descriptions in English with Japanese
+//! localizations), and their idempotent registration: a bulk overwrite (PUT) to the development guild when
+//! `discord.dev_guild_id` is set, globally otherwise.
+
+use serde_json::{Value, json};
+
+use super::Bot;
+use super::rest::RestError;
+
+const STRING: u8 = 3;
+const INTEGER: u8 = 4;
+const USER: u8 = 6;
+const SUB_COMMAND: u8 = 1;
+
+fn text(name: &str, ja_name: &str, en: &str, ja: &str) -> Value {
+    json!({
+        "name": name, "name_localizations": {"ja": ja_name},
+        "description": en, "description_localizations": {"ja": ja},
+    })
+}
+
+fn with(mut base: Value, key: &str, value: Value) -> Value {
+    base[key] = value;
+    base
+}
+
+/// Every command, as the bulk-overwrite body.
+pub fn definitions() -> Value {
+    let query = with(
+        with(
+            text("query", "質問文", "What to look up", "調べたいこと"),
+            "type",
+            json!(STRING),
+        ),
+        "required",
+        json!(true),
+    );
+    let mut query = query;
+    query["max_length"] = json!(500);
+    let mut topic = with(
+        text(
+            "topic",
+            "トピック",
+            "Only questions about this service or tag",
+            "サービスやタグで絞り込み",
+        ),
+        "type",
+        json!(STRING),
+    );
+    topic["autocomplete"] = json!(true);
+    let mut count = with(
+        text("count", "問題数", "How many questions", "問題数"),
+        "type",
+        json!(INTEGER),
+    );
+    count["min_value"] = json!(1);
+    count["max_value"] = json!(25);
+    let mut seconds = with(
+        text("seconds", "秒数", "Seconds to answer each question", "1 問あたりの秒数"),
+        "type",
+        json!(INTEGER),
+    );
+    seconds["min_value"] = json!(5);
+    seconds["max_value"] = json!(120);
+    let start = with(
+        with(
+            text(
+                "start",
+                "開始",
+                "Start a quiz in this channel",
+                "このチャンネルでクイズを始める",
+            ),
+            "type",
+            json!(SUB_COMMAND),
+        ),
+        "options",
+        json!([topic, count, seconds]),
+    );
+    let stop = with(
+        text(
+            "stop",
+            "終了",
+            "Stop this channel's quiz (starter or Manage Server)",
+            "クイズを止める (開始者か管理者)",
+        ),
+        "type",
+        json!(SUB_COMMAND),
+    );
+    let user = with(
+        text(
+            "user",
+            "ユーザー",
+            "Whose stats (default: you)",
+            "誰の成績か (既定: 自分)",
+        ),
+        "type",
+        json!(USER),
+    );
+    let command = |base: Value, options: Value| {
+        let mut command = with(base, "type", json!(1));
+        if options.as_array().is_some_and(|o| !o.is_empty()) {
+            command["options"] = options;
+        }
+        command["contexts"] = json!([0]);
+        command
+    };
+    json!([
+        command(text("ask", "質問", "Search the notes", "ノートを検索"), json!([query])),
+        command(
+            text(
+                "answer",
+                "回答",
+                "Rank a multiple-choice question's choices by the notes",
+                "選択問題を根拠付きで順位付け"
+            ),
+            json!([])
+        ),
+        command(
+            text(
+                "quiz",
+                "クイズ",
+                "Group quiz with buttons",
+                "ボタンで答えるグループクイズ"
+            ),
+            json!([start, stop])
+        ),
+        command(
+            text("leaderboard", "ランキング", "All-time leaderboard", "総合ランキング"),
+            json!([])
+        ),
+        command(
+            text(
+                "review",
+                "復習",
+                "Your due cards and misses (only you see it)",
+                "自分の復習 (自分だけに表示)"
+            ),
+            json!([])
+        ),
+        command(
+            text(
+                "stats",
+                "成績",
+                "Answers, points and review cards",
+                "回答数・ポイント・復習カード"
+            ),
+            json!([user])
+        ),
+        command(text("help", "ヘルプ", "How to use tsumiage", "使い方"), json!([])),
+    ])
+}
+
+/// Overwrites the registered commands with `definitions()`: running it twice changes nothing.
+pub async fn register(bot: &Bot) -> Result<usize, RestError> {
+    let app = bot.application_id();
+    let route = match bot.config.discord.dev_guild_id {
+        Some(guild) => format!("/applications/{app}/guilds/{guild}/commands"),
+        None => format!("/applications/{app}/commands"),
+    };
+    let registered = bot.rest.put(&route, &definitions()).await?;
+    Ok(registered.as_array().map_or(0, Vec::len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_fit_discords_rules() {
+        let commands = definitions();
+        let name_ok = |n: &str| (1..=32).contains(&n.chars().count()) && n == n.to_lowercase() && !n.contains(' ');
+        fn walk(value: &Value, check: &dyn Fn(&Value)) {
+            check(value);
+            for option in value["options"].as_array().into_iter().flatten() {
+                walk(option, check);
+            }
+        }
+        for command in commands.as_array().unwrap() {
+            walk(command, &|v: &Value| {
+                assert!(name_ok(v["name"].as_str().unwrap()), "{v}");
+                assert!(name_ok(v["name_localizations"]["ja"].as_str().unwrap()), "{v}");
+                for d in [&v["description"], &v["description_localizations"]["ja"]] {
+                    assert!((1..=100).contains(&d.as_str().unwrap().chars().count()), "{v}");
+                }
+                assert!(v["options"].as_array().map_or(0, Vec::len) <= 25);
+            });
+        }
+    }
+}

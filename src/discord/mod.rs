@@ -1,0 +1,240 @@
+//! The Discord adapter: slash commands, buttons and modals over the core. It reads an interaction's
+//! options, calls the core (search, answer ranking, the quiz engine, the store) and sends what `render`
+//! builds. Two transports share the same handlers: the gateway (`gateway`, serenity's client) and HTTP
+//! interactions (`http`, Ed25519-verified). REST calls go through `rest`, which honours 429s.
+
+pub mod commands;
+pub mod gateway;
+mod handler;
+pub mod http;
+mod quiz;
+pub mod render;
+pub mod rest;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use crate::config::{Config, Locale};
+use crate::index::NoteIndex;
+use crate::notes::NoteSet;
+use crate::quiz::QuizQuestion;
+use crate::quiz::generate::generate;
+use crate::search::SectionSearcher;
+use crate::store::SqliteStore;
+use crate::synonyms::Synonyms;
+
+pub use handler::{FirstReply, handle};
+
+/// The notes as the bot searches them, with every quiz question (bank and generated). Swapped whole
+/// when the notes change.
+pub struct Library {
+    pub notes: NoteSet,
+    pub index: NoteIndex,
+    pub synonyms: Synonyms,
+    pub questions: Vec<QuizQuestion>,
+}
+
+impl Library {
+    pub fn new(notes: NoteSet, index: NoteIndex, synonyms: Synonyms) -> Library {
+        let mut questions: Vec<QuizQuestion> = crate::check::questions(&notes)
+            .iter()
+            .map(|q| QuizQuestion::from_bank(q, &notes))
+            .collect();
+        let generated = generate(&notes, &SectionSearcher::new(&index, &synonyms), 7);
+        questions.extend(generated);
+        Library {
+            notes,
+            index,
+            synonyms,
+            questions,
+        }
+    }
+
+    pub fn searcher(&self, snippet_lines: usize) -> SectionSearcher<'_> {
+        let mut searcher = SectionSearcher::new(&self.index, &self.synonyms);
+        searcher.snippet_lines = snippet_lines;
+        searcher
+    }
+
+    /// Topics a quiz can be about: services and tags, most common first.
+    pub fn topics(&self) -> Vec<String> {
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for question in &self.questions {
+            for topic in question.service.iter().chain(&question.tags) {
+                *counts.entry(topic.clone()).or_default() += 1;
+            }
+        }
+        let mut topics: Vec<(String, usize)> = counts.into_iter().collect();
+        topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        topics.into_iter().map(|(t, _)| t).collect()
+    }
+}
+
+/// Where the bot reloads notes from (absent in tests that build their notes in memory).
+#[derive(Debug, Clone)]
+pub struct NotesSource {
+    pub notes: PathBuf,
+    pub index: PathBuf,
+    pub synonyms: PathBuf,
+}
+
+/// Everything the handlers share.
+pub struct Bot {
+    pub config: Config,
+    library: RwLock<Arc<Library>>,
+    pub(crate) store: Mutex<SqliteStore>,
+    pub(crate) rest: rest::Rest,
+    application_id: AtomicU64,
+    pub(crate) quizzes: quiz::Quizzes,
+    /// Extra latency added to every command's work: lets tests prove that a slow reply is deferred.
+    pub artificial_delay: Option<Duration>,
+    background_started: AtomicBool,
+    background_starts: AtomicUsize,
+    commands_registered: AtomicUsize,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    pub notes_source: Option<NotesSource>,
+}
+
+impl Bot {
+    pub fn new(config: Config, library: Library, store: SqliteStore, token: &str) -> Bot {
+        let rest = rest::Rest::new(config.discord.api_base.as_deref(), token);
+        Bot {
+            config,
+            library: RwLock::new(Arc::new(library)),
+            store: Mutex::new(store),
+            rest,
+            application_id: AtomicU64::new(0),
+            quizzes: quiz::Quizzes::default(),
+            artificial_delay: None,
+            background_started: AtomicBool::new(false),
+            background_starts: AtomicUsize::new(0),
+            commands_registered: AtomicUsize::new(0),
+            shutdown: tokio::sync::watch::channel(false).0,
+            notes_source: None,
+        }
+    }
+
+    pub fn library(&self) -> Arc<Library> {
+        self.library.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn swap_library(&self, library: Library) {
+        *self.library.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(library);
+    }
+
+    pub fn locale_for(&self, user_locale: &str) -> Locale {
+        match user_locale {
+            l if l.starts_with("ja") => Locale::Ja,
+            l if l.starts_with("en") => Locale::En,
+            _ => self.config.locale,
+        }
+    }
+
+    pub fn set_application_id(&self, id: u64) {
+        self.application_id.store(id, Ordering::SeqCst);
+    }
+
+    pub fn application_id(&self) -> u64 {
+        self.application_id.load(Ordering::SeqCst)
+    }
+
+    /// How many times the background tasks were started: 1 however often Ready fires.
+    pub fn background_starts(&self) -> usize {
+        self.background_starts.load(Ordering::SeqCst)
+    }
+
+    pub fn commands_registered(&self) -> usize {
+        self.commands_registered.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// On each Ready: registers the commands and starts the background tasks, both only the first time.
+    pub async fn on_ready(self: &Arc<Self>, application_id: u64) {
+        self.set_application_id(application_id);
+        if self.background_started.swap(true, Ordering::SeqCst) {
+            tracing::info!("ready again (reconnect): background tasks already running");
+            return;
+        }
+        self.background_starts.fetch_add(1, Ordering::SeqCst);
+        match commands::register(self).await {
+            Ok(count) => {
+                self.commands_registered.fetch_add(1, Ordering::SeqCst);
+                tracing::info!(count, "slash commands registered");
+            }
+            Err(error) => tracing::error!("registering slash commands failed: {error:#}"),
+        }
+        if let Some(source) = self.notes_source.clone()
+            && self.config.discord.reload_secs > 0
+        {
+            tokio::spawn(reload_notes(self.clone(), source));
+        }
+    }
+
+    /// Stops running quizzes (each posts its final scoreboard and is closed in the store), waiting at most
+    /// `grace`.
+    pub async fn shutdown(&self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        let _ = tokio::time::timeout(grace, self.quizzes.wait_all_finished()).await;
+    }
+}
+
+/// A cheap fingerprint of the notes folder: every file's path, size and modification time.
+fn notes_fingerprint(dir: &std::path::Path) -> u64 {
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.metadata() {
+                Ok(meta) if meta.is_dir() => walk(&path, out),
+                Ok(meta) => out.push(format!("{}:{}:{:?}", path.display(), meta.len(), meta.modified().ok())),
+                Err(_) => {}
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    walk(dir, &mut parts);
+    parts.sort();
+    crate::quiz::generate::mix(0, &parts.join("\n"))
+}
+
+/// Background: notes edited on disk are reindexed and swapped in; stops at shutdown.
+async fn reload_notes(bot: Arc<Bot>, source: NotesSource) {
+    let mut shutdown = bot.shutdown_signal();
+    let mut seen = notes_fingerprint(&source.notes);
+    let period = Duration::from_secs(bot.config.discord.reload_secs);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = shutdown.changed() => return,
+        }
+        let now = notes_fingerprint(&source.notes);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        let source = source.clone();
+        let built = tokio::task::spawn_blocking(move || -> anyhow::Result<Library> {
+            let notes = crate::notes::load_dir(&source.notes)?;
+            let synonyms = match std::fs::read_to_string(&source.synonyms) {
+                Ok(text) => Synonyms::parse(&text)?,
+                Err(_) => Synonyms::default(),
+            };
+            let (index, _) = NoteIndex::open_or_build(&source.index, &notes, &mut |_| {})?;
+            Ok(Library::new(notes, index, synonyms))
+        })
+        .await;
+        match built {
+            Ok(Ok(library)) => {
+                tracing::info!(sections = library.index.meta.sections, "notes changed: reindexed");
+                bot.swap_library(library);
+            }
+            Ok(Err(error)) => tracing::error!("reloading the notes failed: {error:#}"),
+            Err(error) => tracing::error!("reloading the notes panicked: {error}"),
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The Discord bot end to end: the real serenity client against `server::FakeDiscord` on 127.0.0.1.
+//! Each test builds its own small notes in memory and a store in a temp dir. Waits are on events with
+//! timeouts, never fixed sleeps.
+
+mod bot;
+mod http;
+pub mod server;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tsumiage::config::Config;
+use tsumiage::discord::{Bot, Library};
+use tsumiage::index::NoteIndex;
+use tsumiage::notes::NoteSet;
+use tsumiage::store::SqliteStore;
+use tsumiage::synonyms::Synonyms;
+
+use server::{APPLICATION_ID, CHANNEL_ID, FakeDiscord, GUILD_ID};
+
+pub const WAIT: Duration = Duration::from_secs(15);
+
+pub const KINESIS: &str = "---\ntags: [streaming]\n---\n# Kinesis\n\n## データ保持期間\n\nKinesis Data Streams のデータ保持期間は既定で 24 時間、最大 365 日まで延長できる。\n\n## シャード\n\nシャードあたり書き込み 1 MB/秒、読み取り 2 MB/秒。\n";
+pub const SQS: &str = "# SQS\n\n## 可視性タイムアウト\n\nSQS の可視性タイムアウトの既定は 30 秒、最大 12 時間。\n";
+pub const BANK: &str = "---\nkind: questions\nservice: Kinesis\n---\n# 問題\n\n## kin-001\n\nKinesis の既定の保持期間は?\n\n- [ ] 1 時間\n- [x] 24 時間\n- [ ] 7 日\n\n解説: 既定は 24 時間。\n\n参照: kinesis.md#データ保持期間\n\n## kin-002\n\nシャードあたりの書き込みは?\n\n- [x] 1 MB/秒\n- [ ] 2 MB/秒\n- [ ] 10 MB/秒\n\n解説: 書き込み 1 MB/秒、読み取り 2 MB/秒。\n\n参照: kinesis.md#シャード\n";
+
+pub fn library() -> Library {
+    let notes = NoteSet::from_texts([("kinesis.md", KINESIS), ("sqs.md", SQS), ("questions/kinesis.md", BANK)]);
+    let index = NoteIndex::in_memory(&notes).expect("index");
+    Library::new(notes, index, Synonyms::default())
+}
+
+pub fn config(base: &str) -> Config {
+    let mut config = Config::default();
+    config.discord.api_base = Some(base.to_string());
+    config.discord.dev_guild_id = Some(GUILD_ID.parse().unwrap());
+    config.discord.quiz_second_ms = 100;
+    config.discord.reload_secs = 0;
+    config
+}
+
+pub fn bot(config: Config, dir: &tempfile::TempDir) -> Bot {
+    let store = SqliteStore::open(&dir.path().join("store.sqlite")).unwrap();
+    Bot::new(config, library(), store, "test-token-never-logged")
+}
+
+/// The fake server, and the bot on its gateway until the returned sender is dropped or fires.
+pub struct Running {
+    pub discord: FakeDiscord,
+    pub bot: Arc<Bot>,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn start_with(adjust: impl FnOnce(&mut Config, &mut Option<Duration>)) -> Running {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&discord.base_url());
+    let mut delay = None;
+    adjust(&mut config, &mut delay);
+    let mut bot = bot(config, &dir);
+    bot.artificial_delay = delay;
+    let bot = Arc::new(bot);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(tsumiage::discord::gateway::run(
+        bot.clone(),
+        "test-token-never-logged",
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    discord.wait_ready(WAIT).await;
+    discord
+        .wait_for("commands registered", WAIT, |r| {
+            r.iter()
+                .find(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+                .map(|_| ())
+        })
+        .await;
+    Running {
+        discord,
+        bot,
+        stop: Some(stop),
+        task,
+        _dir: dir,
+    }
+}
+
+pub fn user(id: &str) -> Value {
+    json!({"id": id, "username": format!("user{id}"), "discriminator": "0", "global_name": null, "avatar": null})
+}
+
+pub fn member(id: &str, permissions: &str) -> Value {
+    json!({"user": user(id), "roles": [], "joined_at": "2025-01-01T00:00:00.000000+00:00", "deaf": false,
+           "mute": false, "flags": 0, "permissions": permissions, "nick": null, "avatar": null, "pending": false})
+}
+
+/// An interaction of `kind` from `user_id` in the test guild and channel, with `data`.
+pub fn interaction(discord: &FakeDiscord, kind: u8, user_id: &str, data: Value, locale: &str) -> Value {
+    let id = discord.next_id();
+    json!({
+        "id": id, "application_id": APPLICATION_ID, "type": kind, "token": format!("token-{id}"), "version": 1,
+        "guild_id": GUILD_ID, "channel_id": CHANNEL_ID, "locale": locale, "guild_locale": "ja",
+        "entitlements": [], "attachment_size_limit": 26214400, "app_permissions": "2248473465835073",
+        "member": member(user_id, "2048"), "data": data,
+        "authorizing_integration_owners": {"0": GUILD_ID}, "context": 0,
+    })
+}
+
+pub fn slash(discord: &FakeDiscord, user_id: &str, name: &str, options: Value) -> Value {
+    interaction(
+        discord,
+        2,
+        user_id,
+        json!({"id": "830000000000000001", "name": name, "type": 1, "options": options}),
+        "en-US",
+    )
+}
+
+/// A button press on `message` (the whole message object, as Discord sends it).
+pub fn press(discord: &FakeDiscord, user_id: &str, custom_id: &str, message: &Value) -> Value {
+    let mut pressed = interaction(
+        discord,
+        3,
+        user_id,
+        json!({"custom_id": custom_id, "component_type": 2}),
+        "en-US",
+    );
+    let mut message = message.clone();
+    for (key, default) in [
+        ("id", json!(discord.next_id())),
+        ("channel_id", json!(CHANNEL_ID)),
+        ("author", user(server::BOT_USER_ID)),
+        ("content", json!("")),
+        ("timestamp", json!("2026-01-01T00:00:00.000000+00:00")),
+        ("tts", json!(false)),
+        ("mention_everyone", json!(false)),
+        ("mentions", json!([])),
+        ("mention_roles", json!([])),
+        ("attachments", json!([])),
+        ("embeds", json!([])),
+        ("pinned", json!(false)),
+        ("type", json!(0)),
+    ] {
+        if message.get(key).is_none() {
+            message[key] = default;
+        }
+    }
+    pressed["message"] = message;
+    pressed
+}
+
+pub fn modal_submit(discord: &FakeDiscord, user_id: &str, custom_id: &str, field: &str, value: &str) -> Value {
+    interaction(
+        discord,
+        5,
+        user_id,
+        json!({"custom_id": custom_id, "components": [{"type": 1, "components": [
+            {"type": 4, "custom_id": field, "value": value}]}]}),
+        "en-US",
+    )
+}
+
+/// The callback body (`{type, data}`) the bot sent for the interaction `sent`.
+pub async fn callback_for(discord: &FakeDiscord, sent: &Value) -> Value {
+    let path = format!(
+        "/api/v10/interactions/{}/{}/callback",
+        sent["id"].as_str().unwrap(),
+        sent["token"].as_str().unwrap()
+    );
+    discord
+        .wait_for(&format!("callback {path}"), WAIT, |r| {
+            r.iter()
+                .find(|r| r.path == path && r.status < 300)
+                .map(|r| r.body.clone())
+        })
+        .await
+}
+
+/// Every interaction got at most one successful first response (a second is a bug: 40060 on Discord).
+pub fn assert_one_response_each(discord: &FakeDiscord) {
+    let mut seen = std::collections::HashMap::new();
+    for request in discord.requests() {
+        if request.path.ends_with("/callback") && request.status < 300 {
+            *seen.entry(request.path.clone()).or_insert(0) += 1;
+        }
+    }
+    let twice: Vec<_> = seen.into_iter().filter(|(_, n)| *n > 1).collect();
+    assert!(twice.is_empty(), "answered more than once: {twice:?}");
+}
