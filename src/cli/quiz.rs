@@ -8,7 +8,6 @@ mod render;
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Duration;
@@ -25,7 +24,8 @@ use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSessi
 use tsumiage::quiz::{Answer, QuizQuestion};
 use tsumiage::search::SectionSearcher;
 use tsumiage::srs::{Scheduler, rating, review_order};
-use tsumiage::store::{Attempt, FinalScore, NewFlag, NewSession, SessionId, SessionRecord, SqliteStore, Store, UserId};
+use tsumiage::store::owner::{still_running, this_process};
+use tsumiage::store::{Attempt, FinalScore, NewFlag, NewSession, SessionId, SqliteStore, Store, UserId};
 
 use super::App;
 
@@ -90,38 +90,6 @@ fn open_store(app: &App) -> Result<SqliteStore> {
         eprintln!("{}", render::interrupted_closed(app.locale(), closed.len()));
     }
     Ok(store)
-}
-
-/// The owner recorded with a session this process runs.
-fn this_process() -> String {
-    format!("pid:{}", std::process::id())
-}
-
-/// Whether a session is still being played: its owner process is alive. Sessions of other owners (the
-/// Discord bot) are theirs to close.
-fn still_running(session: &SessionRecord) -> bool {
-    match session
-        .owner
-        .strip_prefix("pid:")
-        .and_then(|pid| pid.parse::<u32>().ok())
-    {
-        Some(pid) => pid == std::process::id() || process_alive(pid),
-        None => true,
-    }
-}
-
-/// `/proc/<pid>` where there is a `/proc`, else `kill -0` (no signal is sent). A reused pid only delays
-/// the closing; it never counts anything twice.
-fn process_alive(pid: u32) -> bool {
-    if Path::new("/proc/self").exists() {
-        return Path::new(&format!("/proc/{pid}")).exists();
-    }
-    std::process::Command::new("kill")
-        .args(["-0", &pid.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
 }
 
 /// The authored questions.

@@ -67,7 +67,7 @@ pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
     let library = Library::new(set, index, app.synonyms()?);
     let path = &app.config.paths.store;
     let mut store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
-    let closed = store.close_interrupted_sessions(Timestamp::now())?;
+    let closed = store.close_interrupted_sessions(Timestamp::now(), &tsumiage::store::owner::still_running)?;
     let mut bot = Bot::new(app.config.clone(), library, store, &token);
     bot.notes_source = Some(NotesSource {
         notes: app.config.paths.notes.clone(),

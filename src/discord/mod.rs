@@ -42,7 +42,7 @@ impl Library {
             .iter()
             .map(|q| QuizQuestion::from_bank(q, &notes))
             .collect();
-        let generated = generate(&notes, &SectionSearcher::new(&index, &synonyms), 7);
+        let generated = generate(&notes, &SectionSearcher::new(&index, &synonyms));
         questions.extend(generated);
         Library {
             notes,

@@ -136,6 +136,7 @@ pub(crate) async fn start(
                 channel: key,
                 started_at: now,
                 question_count: questions.len(),
+                owner: crate::store::owner::this_process(),
             })
             .map_err(|e| failed(locale, e))?
     };

@@ -7,6 +7,7 @@
 //! user), a final score by (session, user), a daily post by (guild, slot), a daily answer by (guild, slot,
 //! user). A write that would count twice is ignored and reported as `Recorded::Duplicate`.
 
+pub mod owner;
 mod sqlite;
 
 use std::path::PathBuf;
