@@ -21,11 +21,11 @@ use tsumiage::notes::{Note, NoteSet};
 use tsumiage::quiz::checker::fold;
 use tsumiage::quiz::generate::{Generator, mix};
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
-use tsumiage::quiz::{Answer, QuizQuestion};
+use tsumiage::quiz::{AnswerRecord, QuizQuestion, record_answer};
 use tsumiage::search::SectionSearcher;
-use tsumiage::srs::{Scheduler, rating, review_order};
+use tsumiage::srs::{Scheduler, review_order};
 use tsumiage::store::owner::{still_running, this_process};
-use tsumiage::store::{Attempt, FinalScore, NewFlag, NewSession, SessionId, SqliteStore, Store, UserId};
+use tsumiage::store::{FinalScore, NewFlag, NewSession, SessionId, SqliteStore, Store, UserId};
 
 use super::App;
 
@@ -435,25 +435,14 @@ impl Game<'_> {
 
     /// The attempt and the updated card, in one transaction.
     fn record(&mut self, index: usize, question: &QuizQuestion, result: &PlayerResult) -> Result<()> {
-        let user = self.store.user(&result.player, result.answered_at)?;
-        let previous = self.store.card(user, &question.id)?;
-        let rating = rating(result.verdict, result.elapsed_ms, self.time_limit_ms);
-        let card = self
-            .scheduler
-            .review(&question.id, previous.as_ref(), rating, result.answered_at);
-        let attempt = Attempt {
+        let record = AnswerRecord {
             session: self.session_id,
-            question_index: index,
-            question_id: question.id.clone(),
-            user,
-            answer: result.answer.as_ref().map(Answer::display).unwrap_or_default(),
-            correct: result.verdict.scores(),
-            answered_at: result.answered_at,
-            elapsed_ms: result.elapsed_ms,
+            index,
+            question,
+            player: &result.player,
+            result,
+            time_limit_ms: self.time_limit_ms,
         };
-        self.store
-            .record_attempt(&attempt, Some(&card))
-            .context("recording the answer")?;
-        Ok(())
+        record_answer(self.store, &self.scheduler, &record).context("recording the answer")
     }
 }

@@ -16,9 +16,9 @@ use crate::clock::Timestamp;
 use crate::config::Locale;
 use crate::quiz::generate::mix;
 use crate::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, Refusal as Refused, SessionSettings};
-use crate::quiz::{Answer, QuizQuestion};
-use crate::srs::{Scheduler, rating};
-use crate::store::{Attempt, FinalScore, NewSession, SessionId, Store};
+use crate::quiz::{Answer, AnswerRecord, QuizQuestion, record_answer};
+use crate::srs::Scheduler;
+use crate::store::{FinalScore, NewSession, SessionId, Store};
 
 enum Command {
     Pick {
@@ -428,25 +428,15 @@ impl Game {
         result: &PlayerResult,
     ) -> anyhow::Result<()> {
         let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-        let user = store.user(&player_name_of(&result.player), result.answered_at)?;
-        let previous = store.card(user, &question.id)?;
-        let rating = rating(result.verdict, result.elapsed_ms, self.time_limit_ms);
-        let card = self
-            .scheduler
-            .review(&question.id, previous.as_ref(), rating, result.answered_at);
-        store.record_attempt(
-            &Attempt {
-                session: self.session_id,
-                question_index: index,
-                question_id: question.id.clone(),
-                user,
-                answer: result.answer.as_ref().map(Answer::display).unwrap_or_default(),
-                correct: result.verdict.scores(),
-                answered_at: result.answered_at,
-                elapsed_ms: result.elapsed_ms,
-            },
-            Some(&card),
-        )?;
+        let record = AnswerRecord {
+            session: self.session_id,
+            index,
+            question,
+            player: &player_name_of(&result.player),
+            result,
+            time_limit_ms: self.time_limit_ms,
+        };
+        record_answer(&mut *store, &self.scheduler, &record)?;
         Ok(())
     }
 }

@@ -187,6 +187,44 @@ impl QuizQuestion {
     }
 }
 
+/// One player's answer to one question of a session, as both the terminal and Discord record it.
+pub struct AnswerRecord<'a> {
+    pub session: crate::store::SessionId,
+    /// Position of the question in the session.
+    pub index: usize,
+    pub question: &'a QuizQuestion,
+    /// The player's name as the store knows it.
+    pub player: &'a str,
+    pub result: &'a session::PlayerResult,
+    pub time_limit_ms: i64,
+}
+
+/// Records an answer: the attempt and the player's updated review card, in one store transaction
+/// (a replay of the same answer changes nothing).
+pub fn record_answer<S: crate::store::Store + ?Sized>(
+    store: &mut S,
+    scheduler: &crate::srs::Scheduler,
+    record: &AnswerRecord,
+) -> crate::store::Result<()> {
+    let result = record.result;
+    let user = store.user(record.player, result.answered_at)?;
+    let previous = store.card(user, &record.question.id)?;
+    let rating = crate::srs::rating(result.verdict, result.elapsed_ms, record.time_limit_ms);
+    let card = scheduler.review(&record.question.id, previous.as_ref(), rating, result.answered_at);
+    let attempt = crate::store::Attempt {
+        session: record.session,
+        question_index: record.index,
+        question_id: record.question.id.clone(),
+        user,
+        answer: result.answer.as_ref().map(Answer::display).unwrap_or_default(),
+        correct: result.verdict.scores(),
+        answered_at: result.answered_at,
+        elapsed_ms: result.elapsed_ms,
+    };
+    store.record_attempt(&attempt, Some(&card))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
