@@ -4,8 +4,9 @@
 
 use std::hint::black_box;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion};
 use rusqlite::Connection;
 
 use tsumiage::analysis::{Script, words};
@@ -158,5 +159,54 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(search, benches);
-criterion_main!(search);
+/// p50 and p99 of single queries (criterion reports means of batches): every query, many times, each
+/// timed alone, for tsumiage's ranking, its whole `ask`, and FTS5, on the same corpus in the same run.
+fn percentiles(name: &str, set: &NoteSet, synonyms: &Synonyms, queries: &[String]) {
+    const ROUNDS: usize = 30;
+    let index = NoteIndex::in_memory(set).unwrap();
+    let searcher = SectionSearcher::new(&index, synonyms);
+    let connection = fts5(set);
+    let time = |run: &dyn Fn(&str) -> usize| {
+        let mut samples: Vec<Duration> = Vec::with_capacity(ROUNDS * queries.len());
+        for _ in 0..ROUNDS {
+            for query in queries {
+                let started = Instant::now();
+                black_box(run(black_box(query)));
+                samples.push(started.elapsed());
+            }
+        }
+        samples.sort_unstable();
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+        (at(0.5), at(0.99))
+    };
+    let rank = time(&|q| searcher.rank(q, 5).len());
+    let ask = time(&|q| searcher.search(q, 5).hits.len());
+    let sqlite = time(&|q| fts5_search(&connection, q).len());
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    println!(
+        "\n{name}: {} sections, {} queries × {ROUNDS}",
+        index.meta.sections,
+        queries.len()
+    );
+    println!("  {:<22} {:>10} {:>10}", "", "p50 µs", "p99 µs");
+    for (label, (p50, p99)) in [("tsumiage rank", rank), ("tsumiage ask", ask), ("FTS5 trigram", sqlite)] {
+        println!("  {label:<22} {:>10.0} {:>10.0}", micros(p50), micros(p99));
+    }
+    println!(
+        "  FTS5 / tsumiage ask: p50 {:.1}×, p99 {:.1}×",
+        micros(sqlite.0) / micros(ask.0),
+        micros(sqlite.1) / micros(ask.1)
+    );
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    benches(&mut criterion);
+    criterion.final_summary();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = load_dir(&root.join("notes")).unwrap();
+    let synonyms = Synonyms::parse(&std::fs::read_to_string(root.join("config/synonyms.txt")).unwrap()).unwrap();
+    let queries = queries();
+    percentiles("shipped notes", &shipped, &synonyms, &queries);
+    percentiles("generated", &generated_corpus(&shipped, 10_000), &synonyms, &queries);
+}
