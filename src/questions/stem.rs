@@ -44,6 +44,15 @@ pub fn is_negated(stem: &str) -> bool {
     if JA.iter().any(|marker| text.contains(marker)) {
         return true;
     }
+    // "指定できない読み込み先はどれか" asks for the impossible one; "参照できないようにするには" is a goal.
+    let asks_which = text.contains("どれ");
+    let cannot = text.match_indices("できない").any(|(at, marker)| {
+        let after = &text[at + marker.len()..];
+        !after.starts_with("よう") && !after.starts_with("ため") && !after.starts_with("場合")
+    });
+    if asks_which && cannot {
+        return true;
+    }
     // English exam style capitalises the negation: "Which is NOT …", "… EXCEPT".
     text.split(|c: char| !c.is_ascii_alphabetic())
         .any(|word| word == "NOT" || word == "EXCEPT")
@@ -75,6 +84,11 @@ mod tests {
         assert!(is_negated("All of the following are true EXCEPT"));
         assert!(!is_negated("Which service should be used?"));
         assert!(!is_negated("最も適切なものはどれか"));
+        assert!(is_negated("強い整合性の読み込みを指定できない読み込み先はどれか"));
+        assert!(!is_negated(
+            "チーム外のメンバーが平文で見られないようにしたい。どれが最も適切か"
+        ));
+        assert!(!is_negated("関数が実行できない場合に備えるにはどれを使うか"));
         assert!(!is_negated("Do not expose secrets. Which option is best?"));
     }
 }
