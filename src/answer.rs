@@ -409,7 +409,7 @@ impl SectionText {
         if worst_line > best_line.0 {
             (0.4 * whole - 0.8 * worst_line, best_line.1)
         } else {
-            (0.4 * whole + 0.6 * best_line.0, best_line.1)
+            (0.6 * whole + 0.4 * best_line.0, best_line.1)
         }
     }
 }

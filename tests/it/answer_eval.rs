@@ -89,13 +89,16 @@ fn answer_beats_chance_clearly_on_the_question_bank() {
     if bank.is_empty() {
         return;
     }
-    let (correct, total, chance, _) = accuracy(&bank);
+    let (correct, total, chance, wrong) = accuracy(&bank);
     let share = correct as f64 / total as f64;
     println!(
         "answer: {correct}/{total} bank questions right ({:.1}%; chance {:.1}%)",
         share * 100.0,
         chance * 100.0
     );
+    for line in &wrong {
+        println!("  wrong {line}");
+    }
     assert!(
         share >= 2.0 * chance,
         "answer accuracy {:.1}% is not twice chance ({:.1}%)",
