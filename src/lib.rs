@@ -15,6 +15,7 @@ pub mod index;
 pub mod notes;
 pub mod questions;
 pub mod quiz;
+pub mod schedule;
 pub mod search;
 pub mod srs;
 pub mod store;
