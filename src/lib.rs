@@ -10,6 +10,7 @@ pub mod answer;
 pub mod check;
 pub mod clock;
 pub mod config;
+pub mod daily;
 pub mod discord;
 pub mod index;
 pub mod notes;

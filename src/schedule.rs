@@ -19,6 +19,9 @@ use chrono_tz::Tz;
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Tokyo";
 /// Hours from post to reveal when nothing else is set.
 pub const DEFAULT_REVEAL_HOURS: u32 = 12;
+/// A slot missed while the bot was down is posted late for at most this long: later, today's question
+/// would land next to tomorrow's.
+pub const CATCH_UP_HOURS: i64 = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
@@ -237,13 +240,12 @@ impl DailySchedule {
     /// The slot that should be up at `now`, if any: the current slot, while it is still worth posting.
     /// A bot that was down at post time posts on start only for this slot (catch-up), never for older ones,
     /// and the caller posts a slot only if the store has no record of it: never two for one slot. A slot
-    /// whose reveal time has passed is not posted late: its answer would be shown at once.
+    /// whose reveal time has passed is not posted late (its answer would be shown at once), nor one more
+    /// than `CATCH_UP_HOURS` old.
     pub fn slot_for(&self, now: DateTime<Utc>) -> Option<Slot> {
         let slot = self.current_slot(now)?;
-        match self.reveal {
-            Reveal::AfterHours(hours) if now >= slot.at + Duration::hours(i64::from(hours)) => None,
-            _ => Some(slot),
-        }
+        let until = self.reveal_at(&slot).min(slot.at + Duration::hours(CATCH_UP_HOURS));
+        (now < until).then_some(slot)
     }
 
     /// When a slot's answer is revealed: `None` means with the next post.
@@ -449,20 +451,24 @@ mod tests {
             s.next_post_after(utc("2026-11-26T12:00:00Z")),
             utc("2026-11-27T00:00:00Z")
         );
-        // Revealed with the next post: the slot is current until the next one, and never an older one.
+        // Revealed with the next post: caught up for at most CATCH_UP_HOURS, and never an older slot.
         s.reveal = Reveal::WithNextPost;
-        assert_eq!(s.slot_for(utc("2026-11-26T23:59:00Z")).unwrap().id(), "2026-11-26");
+        assert_eq!(s.slot_for(utc("2026-11-26T11:59:00Z")).unwrap().id(), "2026-11-26");
+        assert_eq!(s.slot_for(utc("2026-11-26T23:59:00Z")), None);
         assert_eq!(s.slot_for(utc("2026-11-27T00:00:00Z")).unwrap().id(), "2026-11-27");
-        // Down for three days: one post on start, for today only.
+        // Down for three days: on start, at most the current slot.
         let s = schedule("Asia/Tokyo", "09:00", Days::WEEKDAYS);
+        let weekend = DailySchedule {
+            reveal: Reveal::WithNextPost,
+            ..s.clone()
+        };
         assert_eq!(
-            DailySchedule {
-                reveal: Reveal::WithNextPost,
-                ..s.clone()
-            }
-            .slot_for(utc("2026-11-29T05:00:00Z")) // Sunday: Friday's slot is still the current one
-            .unwrap()
-            .id(),
+            weekend.current_slot(utc("2026-11-29T05:00:00Z")).unwrap().id(),
+            "2026-11-27"
+        );
+        assert_eq!(weekend.slot_for(utc("2026-11-29T05:00:00Z")), None);
+        assert_eq!(
+            weekend.slot_for(utc("2026-11-27T05:00:00Z")).unwrap().id(),
             "2026-11-27"
         );
         assert_eq!(
