@@ -17,6 +17,7 @@ pub mod notes;
 pub mod questions;
 pub mod quiz;
 pub mod schedule;
+pub mod scheduler;
 pub mod search;
 pub mod srs;
 pub mod store;
