@@ -220,6 +220,8 @@ pub struct DailyAnswer {
 pub trait Store {
     /// The user with this name, created on first use.
     fn user(&mut self, name: &str, now: Timestamp) -> Result<UserId>;
+    /// The name of a user id (`None` for an unknown id).
+    fn user_name(&self, user: UserId) -> Result<Option<String>>;
 
     /// Starts a session; refused with `ChannelBusy` while another one is unfinished in the same channel.
     fn start_session(&mut self, session: &NewSession) -> Result<SessionId>;

@@ -587,6 +587,13 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn user_name(&self, user: UserId) -> Result<Option<String>> {
+        Ok(self
+            .connection
+            .query_row("SELECT name FROM users WHERE id = ?1", params![user], |row| row.get(0))
+            .optional()?)
+    }
+
     fn set_daily_schedule(&mut self, schedule: &DailySchedule) -> Result<()> {
         let time = schedule.time.format("%H:%M").to_string();
         let reveal = match schedule.reveal {
