@@ -448,7 +448,7 @@ pub fn definition() -> Value {
         "name": "daily", "name_localizations": {"ja": "今日の問題"}, "type": 1,
         "description": "The daily question (Manage Server)",
         "description_localizations": {"ja": "今日の問題 (サーバー管理者)"},
-        "default_member_permissions": "32",
+        "default_member_permissions": 32,
         "contexts": [0],
         "options": [
             set,
