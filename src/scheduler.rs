@@ -161,14 +161,17 @@ pub async fn tick<H: DailyHost>(host: &H, now: DateTime<Utc>) -> DateTime<Utc> {
             return retry;
         }
     };
-    for schedule in schedules.iter().filter(|s| s.enabled) {
-        if let Some(slot) = schedule.slot_for(now)
-            && let Err(error) = post_slot(host, schedule, &slot.id(), now).await
-        {
-            tracing::error!(guild = %schedule.guild, slot = %slot.id(), "daily post failed: {error:#}");
-            next = next.min(retry);
+    for schedule in &schedules {
+        // `/daily off` stops new posts; a post already out is still revealed.
+        if schedule.enabled {
+            if let Some(slot) = schedule.slot_for(now)
+                && let Err(error) = post_slot(host, schedule, &slot.id(), now).await
+            {
+                tracing::error!(guild = %schedule.guild, slot = %slot.id(), "daily post failed: {error:#}");
+                next = next.min(retry);
+            }
+            next = next.min(schedule.next_post_after(now));
         }
-        next = next.min(schedule.next_post_after(now));
         let posts = host
             .with_store(|store| store.daily_posts(&schedule.guild))
             .unwrap_or_default();
@@ -476,6 +479,8 @@ mod tests {
         running.changed.notify_one();
         wait(3 * 86400).await;
         assert_eq!(host.slots_posted(), ["2026-11-27", "2026-11-30"]);
+        // Off stops posts, not the reveal of the last one (due with what would have been the next post).
+        assert_eq!(*host.reveals.lock().unwrap(), ["2026-11-27", "2026-11-30"]);
         running.task.abort();
     }
 }

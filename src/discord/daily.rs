@@ -648,4 +648,82 @@ mod tests {
         assert!(nonce("123456789012345678", "2026-11-26").len() <= 25);
         assert!(format!("d:try-{}:A", i64::MAX).len() <= render::CUSTOM_ID_MAX);
     }
+
+    fn question() -> QuizQuestion {
+        let source = crate::quiz::SourceRef {
+            section_id: None,
+            path: "aws/kinesis.md".into(),
+            line: 12,
+        };
+        QuizQuestion {
+            id: "kin-001".into(),
+            stem: "Kinesis の既定の保持期間は?".into(),
+            choices: ["1 時間", "24 時間", "7 日"]
+                .iter()
+                .zip(['A', 'B', 'C'])
+                .map(|(text, label)| crate::quiz::QuizChoice {
+                    label,
+                    text: text.to_string(),
+                })
+                .collect(),
+            correct: vec!['B'],
+            answer: None,
+            accepted: vec![],
+            explanation: "既定は 24 時間。".into(),
+            origin: source.clone(),
+            source,
+            generated: false,
+            service: Some("Kinesis".into()),
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn the_post_pings_only_its_role_and_carries_its_marker_and_nonce() {
+        let schedule = DailySchedule {
+            guild: "1".into(),
+            channel: "2".into(),
+            time: schedule::parse_time("09:00").unwrap(),
+            zone: chrono_tz::Asia::Tokyo,
+            days: Days::EVERY_DAY,
+            role: Some("77".into()),
+            reveal: Reveal::AfterHours(12),
+            topic: None,
+            thread: false,
+            enabled: true,
+        };
+        let body = post_body(Locale::En, &schedule, "2026-11-27", &question());
+        assert_eq!(body["content"], "<@&77>");
+        assert_eq!(body["allowed_mentions"], json!({"parse": [], "roles": ["77"]}));
+        assert_eq!(body["embeds"][0]["footer"]["text"], marker("1", "2026-11-27"));
+        assert_eq!(body["nonce"], nonce("1", "2026-11-27"));
+        let ids: Vec<&str> = body["components"][0]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["custom_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["d:2026-11-27:A", "d:2026-11-27:B", "d:2026-11-27:C"]);
+    }
+
+    #[test]
+    fn the_reveal_shows_the_share_right_source_and_streaks_and_drops_the_buttons() {
+        let streak = |correct, answered| Streak { correct, answered };
+        let body = reveal_body(
+            Locale::En,
+            "1",
+            "2026-11-27",
+            &question(),
+            &[(5, true), (6, true), (7, false)],
+            &[(5, streak(4, 4)), (6, streak(1, 3)), (7, streak(0, 2))],
+        );
+        let text = body.to_string();
+        assert!(text.contains("3 answered, 2 right (66%)"), "{text}");
+        assert!(text.contains("`aws/kinesis.md:12`"), "{text}");
+        assert!(text.contains("<@5> right streak 4 · answered streak 4"), "{text}");
+        assert!(text.contains("B. 24 時間"), "{text}");
+        assert_eq!(body["components"], json!([]));
+        let nobody = reveal_body(Locale::Ja, "1", "s", &question(), &[], &[]);
+        assert!(nobody.to_string().contains("0 人が回答、正解 0 人 (0%)"), "{nobody}");
+    }
 }
