@@ -221,6 +221,42 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
         "{stats}"
     );
     assert_eq!(daily_posts(&discord).len(), 1);
+
+    // The next day: the other question (no repeat), 3002 does not answer (a miss resets), 3003 is right.
+    clock.set(utc("2026-11-27T23:59:59.600Z"));
+    daily_set(&discord, json!([])).await;
+    let second = wait_posts(&discord, 2).await.remove(1);
+    let stem2 = second["embeds"][0]["description"].as_str().unwrap().to_string();
+    assert_ne!(stem2, stem, "a question repeated before the bank was exhausted");
+    let right2 = if stem2.contains("保持期間") { "B" } else { "A" };
+    let id2 = |label: &str| {
+        buttons(&second)
+            .into_iter()
+            .find(|b| b.ends_with(&format!(":{label}")))
+            .unwrap()
+    };
+    for member in ["3001", "3003"] {
+        let pressed = press(&discord, member, &id2(right2), &second);
+        discord.dispatch("INTERACTION_CREATE", pressed.clone());
+        callback_for(&discord, &pressed).await;
+    }
+    clock.set(utc("2026-11-28T12:00:01Z"));
+    daily_set(&discord, json!([])).await;
+    let reveal2 = discord
+        .wait_for("second reveal", WAIT, |r| {
+            r.iter()
+                .filter(|r| {
+                    r.method == "PATCH" && r.path.starts_with(&format!("/api/v10/channels/{CHANNEL_ID}/messages/"))
+                })
+                .nth(1)
+                .map(|r| r.body.clone())
+        })
+        .await;
+    let text = reveal2.to_string();
+    assert!(text.contains("2 人が回答、正解 2 人 (100%)"), "{text}");
+    assert!(text.contains("<@3001> 連続正解 2 · 連続回答 2"), "{text}");
+    assert!(text.contains("<@3003> 連続正解 1 · 連続回答 2"), "{text}");
+    assert!(!text.contains("<@3002>"), "3002 missed the day: no streak left: {text}");
     stop_bot(started).await;
 }
 
