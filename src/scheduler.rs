@@ -82,7 +82,12 @@ pub trait DailyHost: Send + Sync + 'static {
         question_id: &str,
     ) -> impl Future<Output = anyhow::Result<String>> + Send;
     /// The message id of this slot's post if it is already in the channel.
-    fn find(&self, channel: &str, slot_id: &str) -> impl Future<Output = anyhow::Result<Option<String>>> + Send;
+    fn find(
+        &self,
+        schedule: &DailySchedule,
+        channel: &str,
+        slot_id: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<String>>> + Send;
     /// Edits the post to show the answer, the share right and streaks.
     fn reveal(&self, schedule: &DailySchedule, post: &DailyPost) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
@@ -95,12 +100,16 @@ pub async fn post_slot<H: DailyHost>(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<String>> {
     let existing = host.with_store(|store| store.daily_post(&schedule.guild, slot_id))?;
+    // A slot recorded before a `/daily set` moved the channel is finished where it was started.
+    let mut target = schedule.clone();
     let question = match existing {
         Some(post) if post.state == DailyPostState::Sent => return Ok(post.message_id),
         Some(post) => {
             // Recorded, not marked sent: the send may have reached Discord before the process died.
-            let channel = post.channel.clone().unwrap_or_else(|| schedule.channel.clone());
-            if let Some(message) = host.find(&channel, slot_id).await? {
+            if let Some(channel) = &post.channel {
+                target.channel = channel.clone();
+            }
+            if let Some(message) = host.find(schedule, &target.channel, slot_id).await? {
                 tracing::info!(guild = %schedule.guild, slot = slot_id, "daily post found in the channel: marking it sent");
                 host.with_store(|store| store.mark_daily_sent(&schedule.guild, slot_id, &message, timestamp(now)))?;
                 return Ok(Some(message));
@@ -119,7 +128,7 @@ pub async fn post_slot<H: DailyHost>(
             question
         }
     };
-    let message = host.send(schedule, slot_id, &question).await?;
+    let message = host.send(&target, slot_id, &question).await?;
     host.with_store(|store| store.mark_daily_sent(&schedule.guild, slot_id, &message, timestamp(now)))?;
     tracing::info!(guild = %schedule.guild, slot = slot_id, question, "daily question posted");
     Ok(Some(message))
@@ -290,7 +299,7 @@ mod tests {
             Ok(id)
         }
 
-        async fn find(&self, _: &str, slot_id: &str) -> anyhow::Result<Option<String>> {
+        async fn find(&self, _: &DailySchedule, _: &str, slot_id: &str) -> anyhow::Result<Option<String>> {
             Ok(self
                 .messages
                 .lock()

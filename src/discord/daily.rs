@@ -233,14 +233,15 @@ impl DailyHost for Bot {
         Ok(id)
     }
 
-    async fn find(&self, channel: &str, slot_id: &str) -> anyhow::Result<Option<String>> {
+    async fn find(&self, schedule: &DailySchedule, channel: &str, slot_id: &str) -> anyhow::Result<Option<String>> {
+        let wanted = marker(&schedule.guild, slot_id);
         let messages = self.rest.get(&format!("/channels/{channel}/messages?limit=50")).await?;
         let found = messages.as_array().into_iter().flatten().find(|m| {
-            m["embeds"].as_array().into_iter().flatten().any(|e| {
-                e["footer"]["text"]
-                    .as_str()
-                    .is_some_and(|t| t.ends_with(&format!("/{slot_id}")))
-            })
+            m["embeds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|e| e["footer"]["text"].as_str() == Some(wanted.as_str()))
         });
         Ok(found.and_then(|m| m["id"].as_str()).map(str::to_string))
     }
