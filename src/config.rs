@@ -37,6 +37,35 @@ pub struct Config {
     pub paths: Paths,
     pub search: SearchSettings,
     pub discord: DiscordSettings,
+    pub daily: DailySettings,
+}
+
+/// Defaults of a server's daily question (`[daily]`); `/daily set` changes them per server at run time.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DailySettings {
+    /// Local time of day, `HH:MM`.
+    pub time: String,
+    /// IANA time zone name.
+    pub time_zone: String,
+    /// `every`, `weekdays`, or weekdays such as `mon,wed,fri`.
+    pub days: String,
+    /// Hours from the post to the reveal; 0 reveals with the next post.
+    pub reveal_hours: u32,
+    /// Open a discussion thread on each post.
+    pub thread: bool,
+}
+
+impl Default for DailySettings {
+    fn default() -> Self {
+        DailySettings {
+            time: "09:00".into(),
+            time_zone: crate::schedule::DEFAULT_TIME_ZONE.into(),
+            days: "every".into(),
+            reveal_hours: crate::schedule::DEFAULT_REVEAL_HOURS,
+            thread: false,
+        }
+    }
 }
 
 /// The Discord bot's settings (`[discord]`). The token is never here: it comes from `DISCORD_TOKEN`.
@@ -87,6 +116,7 @@ impl Default for Config {
             paths: Paths::default(),
             search: SearchSettings::default(),
             discord: DiscordSettings::default(),
+            daily: DailySettings::default(),
         }
     }
 }

@@ -74,6 +74,15 @@ pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
         index: app.config.paths.index.clone(),
         synonyms: app.config.paths.synonyms.clone(),
     });
+    // For end-to-end tests of the daily question only: the scheduler's clock starts at this instant
+    // (RFC 3339) and runs from there, so "09:00" is a fraction of a second away.
+    if let Ok(start) = std::env::var("TSUMIAGE_TEST_CLOCK_START") {
+        let start = chrono::DateTime::parse_from_rfc3339(start.trim())
+            .with_context(|| format!("TSUMIAGE_TEST_CLOCK_START `{start}` is not an RFC 3339 time"))?;
+        bot.clock = Arc::new(tsumiage::scheduler::TokioClock::starting_at(
+            start.with_timezone(&chrono::Utc),
+        ));
+    }
     let bot = Arc::new(bot);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

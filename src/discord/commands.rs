@@ -147,6 +147,7 @@ pub fn definitions() -> Value {
             json!([user])
         ),
         command(text("help", "ヘルプ", "How to use tsumiage", "使い方"), json!([])),
+        super::daily::definition(),
     ])
 }
 

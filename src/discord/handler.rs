@@ -246,7 +246,12 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
                         _ => None,
                     })
                     .unwrap_or(incoming.user_id);
-                let outcome = stats(bot, locale, target);
+                let outcome = stats(bot, locale, target)
+                    .map(|body| super::daily::with_streak(bot, locale, incoming.guild_id, target, body));
+                send_outcome(responder, outcome).await
+            }
+            "daily" => {
+                let outcome = super::daily::command(bot, incoming, options).await;
                 send_outcome(responder, outcome).await
             }
             "help" => responder.first(4, Some(render::help(locale))).await,
@@ -267,6 +272,9 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
         Kind::Component { custom_id } => {
             if custom_id.starts_with("q:") {
                 let outcome = quiz::pick(bot, incoming, custom_id).await;
+                send_outcome(responder, outcome).await
+            } else if custom_id.starts_with("d:") {
+                let outcome = super::daily::pick_answer(bot, incoming, custom_id).await;
                 send_outcome(responder, outcome).await
             } else if custom_id.starts_with("f:") || custom_id.starts_with("f#") {
                 let modal_id = format!("m{custom_id}");

@@ -4,6 +4,7 @@
 //! interactions (`http`, Ed25519-verified). REST calls go through `rest`, which honours 429s.
 
 pub mod commands;
+pub mod daily;
 pub mod gateway;
 mod handler;
 pub mod http;
@@ -95,6 +96,10 @@ pub struct Bot {
     commands_registered: AtomicUsize,
     shutdown: tokio::sync::watch::Sender<bool>,
     pub notes_source: Option<NotesSource>,
+    /// The wall clock the daily scheduler reads (tests start it at a chosen instant).
+    pub clock: Arc<dyn crate::scheduler::WallClock>,
+    /// Wakes the daily scheduler when a schedule changes.
+    pub(crate) daily_changed: Arc<tokio::sync::Notify>,
 }
 
 impl Bot {
@@ -113,6 +118,8 @@ impl Bot {
             commands_registered: AtomicUsize::new(0),
             shutdown: tokio::sync::watch::channel(false).0,
             notes_source: None,
+            clock: Arc::new(crate::scheduler::SystemClock),
+            daily_changed: Arc::default(),
         }
     }
 
@@ -168,6 +175,7 @@ impl Bot {
             }
             Err(error) => tracing::error!("registering slash commands failed: {error:#}"),
         }
+        daily::start(self);
         if let Some(source) = self.notes_source.clone()
             && self.config.discord.reload_secs > 0
         {

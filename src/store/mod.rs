@@ -34,6 +34,8 @@ pub enum StoreError {
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("a quiz is already running in {channel} (session {session}): one quiz per channel")]
     ChannelBusy { channel: String, session: SessionId },
+    #[error("a stored daily schedule is unreadable ({0}): set it again with /daily set")]
+    BadSchedule(String),
     #[error("unknown session {0}")]
     UnknownSession(SessionId),
     #[error("store: {0}")]
@@ -178,18 +180,8 @@ pub struct UserStats {
     pub due_cards: u64,
 }
 
-/// When a guild's daily question is posted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DailySchedule {
-    pub guild: String,
-    pub channel: String,
-    /// Local time of day, `HH:MM`.
-    pub time_of_day: String,
-    /// IANA time zone name, e.g. `Asia/Tokyo`.
-    pub time_zone: String,
-    pub weekdays_only: bool,
-    pub role: Option<String>,
-}
+/// A guild's daily question settings: the schedule module's type, stored as is.
+pub use crate::schedule::DailySchedule;
 
 /// A daily question slot: first recorded (chosen), then sent. Recording before sending is what keeps a
 /// restart from posting twice.
@@ -206,9 +198,12 @@ pub struct DailyPost {
     pub slot: String,
     pub question_id: String,
     pub state: DailyPostState,
+    /// Where it was posted (the schedule's channel may change afterwards).
+    pub channel: Option<String>,
     pub message_id: Option<String>,
     pub recorded_at: Timestamp,
     pub sent_at: Option<Timestamp>,
+    pub revealed_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +220,8 @@ pub struct DailyAnswer {
 pub trait Store {
     /// The user with this name, created on first use.
     fn user(&mut self, name: &str, now: Timestamp) -> Result<UserId>;
+    /// The name of a user id (`None` for an unknown id).
+    fn user_name(&self, user: UserId) -> Result<Option<String>>;
 
     /// Starts a session; refused with `ChannelBusy` while another one is unfinished in the same channel.
     fn start_session(&mut self, session: &NewSession) -> Result<SessionId>;
@@ -265,11 +262,27 @@ pub trait Store {
     fn set_daily_schedule(&mut self, schedule: &DailySchedule) -> Result<()>;
     fn daily_schedules(&self) -> Result<Vec<DailySchedule>>;
     /// Records the question chosen for a slot; a slot already recorded keeps its question (`Duplicate`).
-    fn record_daily_post(&mut self, guild: &str, slot: &str, question_id: &str, at: Timestamp) -> Result<Recorded>;
+    fn record_daily_post(
+        &mut self,
+        guild: &str,
+        slot: &str,
+        channel: &str,
+        question_id: &str,
+        at: Timestamp,
+    ) -> Result<Recorded>;
     fn mark_daily_sent(&mut self, guild: &str, slot: &str, message_id: &str, at: Timestamp) -> Result<()>;
+    fn mark_daily_revealed(&mut self, guild: &str, slot: &str, at: Timestamp) -> Result<()>;
     fn daily_post(&self, guild: &str, slot: &str) -> Result<Option<DailyPost>>;
+    /// Every post of a guild, oldest first.
+    fn daily_posts(&self, guild: &str) -> Result<Vec<DailyPost>>;
     fn record_daily_answer(&mut self, answer: &DailyAnswer) -> Result<Recorded>;
     fn daily_answers(&self, guild: &str, slot: &str) -> Result<Vec<DailyAnswer>>;
+    /// Every daily answer in a guild.
+    fn guild_daily_answers(&self, guild: &str) -> Result<Vec<DailyAnswer>>;
+    /// (question, right, total) over the guild's daily answers and quiz attempts since `since`.
+    fn group_recent(&self, guild: &str, since: Timestamp) -> Result<Vec<(String, u32, u32)>>;
+    /// (question, members with its card due at `now`) over the guild's members (who answered there).
+    fn group_due(&self, guild: &str, now: Timestamp) -> Result<Vec<(String, u32)>>;
 }
 
 /// Competition ranking of (user, points): ties share a rank, the next rank skips (10, 10, 7 → 1, 1, 3).

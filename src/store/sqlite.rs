@@ -8,15 +8,17 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
 
 use super::*;
+use crate::schedule::{Days, Reveal};
 
 /// The schema this build writes. Each step of `MIGRATIONS` moves the file up one version.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `tsum` in ASCII: tells a tsumiage store from any other SQLite file.
 const APPLICATION_ID: i64 = 0x7473_756d;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Never edit a released step: add one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -106,7 +108,20 @@ CREATE TABLE daily_answers (
     PRIMARY KEY (guild, slot, user_id),
     FOREIGN KEY (guild, slot) REFERENCES daily_posts (guild, slot)
 );
-"#];
+"#,
+    r#"
+-- The full daily schedule: days as a weekday bit mask (Monday bit 0), reveal after N hours (NULL: with the
+-- next post), topic filter, discussion thread, and on/off. weekdays_only stays, derived from days.
+ALTER TABLE daily_schedules ADD COLUMN days INTEGER NOT NULL DEFAULT 127;
+UPDATE daily_schedules SET days = 31 WHERE weekdays_only = 1;
+ALTER TABLE daily_schedules ADD COLUMN reveal_hours INTEGER DEFAULT 12;
+ALTER TABLE daily_schedules ADD COLUMN topic TEXT;
+ALTER TABLE daily_schedules ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE daily_schedules ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE daily_posts ADD COLUMN channel TEXT;
+ALTER TABLE daily_posts ADD COLUMN revealed_ms INTEGER;
+"#,
+];
 
 pub struct SqliteStore {
     connection: Connection,
@@ -287,8 +302,13 @@ fn daily_post_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyPost> {
         message_id: row.get(4)?,
         recorded_at: Timestamp(row.get(5)?),
         sent_at: row.get::<_, Option<i64>>(6)?.map(Timestamp),
+        channel: row.get(7)?,
+        revealed_at: row.get::<_, Option<i64>>(8)?.map(Timestamp),
     })
 }
+
+const DAILY_POST_COLUMNS: &str =
+    "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms";
 
 fn insert_scores(transaction: &Transaction, session: SessionId, scores: &[FinalScore]) -> rusqlite::Result<()> {
     let mut insert = transaction
@@ -567,13 +587,40 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn user_name(&self, user: UserId) -> Result<Option<String>> {
+        Ok(self
+            .connection
+            .query_row("SELECT name FROM users WHERE id = ?1", params![user], |row| row.get(0))
+            .optional()?)
+    }
+
     fn set_daily_schedule(&mut self, schedule: &DailySchedule) -> Result<()> {
+        let time = schedule.time.format("%H:%M").to_string();
+        let reveal = match schedule.reveal {
+            Reveal::AfterHours(hours) => Some(hours),
+            Reveal::WithNextPost => None,
+        };
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO daily_schedules (guild, channel, time_of_day, time_zone, weekdays_only, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO daily_schedules (guild, channel, time_of_day, time_zone, weekdays_only, role, days, reveal_hours, topic, thread, enabled)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (guild) DO UPDATE SET channel = excluded.channel, time_of_day = excluded.time_of_day,
-                   time_zone = excluded.time_zone, weekdays_only = excluded.weekdays_only, role = excluded.role",
-                params![schedule.guild, schedule.channel, schedule.time_of_day, schedule.time_zone, schedule.weekdays_only, schedule.role],
+                   time_zone = excluded.time_zone, weekdays_only = excluded.weekdays_only, role = excluded.role,
+                   days = excluded.days, reveal_hours = excluded.reveal_hours, topic = excluded.topic,
+                   thread = excluded.thread, enabled = excluded.enabled",
+                params![
+                    schedule.guild,
+                    schedule.channel,
+                    time,
+                    schedule.zone.name(),
+                    schedule.days == Days::WEEKDAYS,
+                    schedule.role,
+                    schedule.days.mask(),
+                    reveal,
+                    schedule.topic,
+                    schedule.thread,
+                    schedule.enabled
+                ],
             )?;
             Ok(())
         })
@@ -581,26 +628,54 @@ impl Store for SqliteStore {
 
     fn daily_schedules(&self) -> Result<Vec<DailySchedule>> {
         let mut statement = self.connection.prepare(
-            "SELECT guild, channel, time_of_day, time_zone, weekdays_only, role FROM daily_schedules ORDER BY guild",
+            "SELECT guild, channel, time_of_day, time_zone, role, days, reveal_hours, topic, thread, enabled FROM daily_schedules ORDER BY guild",
         )?;
         let rows = statement.query_map([], |row| {
-            Ok(DailySchedule {
-                guild: row.get(0)?,
-                channel: row.get(1)?,
-                time_of_day: row.get(2)?,
-                time_zone: row.get(3)?,
-                weekdays_only: row.get(4)?,
-                role: row.get(5)?,
-            })
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, Option<String>>(4)?,
+                row.get::<_, u8>(5)?,
+                row.get::<_, Option<u32>>(6)?,
+                row.get::<_, Option<String>>(7)?,
+                row.get::<_, bool>(8)?,
+                row.get::<_, bool>(9)?,
+            ))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut schedules = Vec::new();
+        for row in rows {
+            let (guild, channel, time, zone, role, days, reveal, topic, thread, enabled) = row?;
+            let bad = |what: String| StoreError::BadSchedule(format!("guild {guild}: {what}"));
+            schedules.push(DailySchedule {
+                time: crate::schedule::parse_time(&time).map_err(|e| bad(e.to_string()))?,
+                zone: crate::schedule::parse_zone(&zone).map_err(|e| bad(e.to_string()))?,
+                days: Days::from_mask(days).ok_or_else(|| bad(format!("days mask {days}")))?,
+                reveal: reveal.map_or(Reveal::WithNextPost, Reveal::AfterHours),
+                guild: guild.clone(),
+                channel,
+                role,
+                topic,
+                thread,
+                enabled,
+            });
+        }
+        Ok(schedules)
     }
 
-    fn record_daily_post(&mut self, guild: &str, slot: &str, question_id: &str, at: Timestamp) -> Result<Recorded> {
+    fn record_daily_post(
+        &mut self,
+        guild: &str,
+        slot: &str,
+        channel: &str,
+        question_id: &str,
+        at: Timestamp,
+    ) -> Result<Recorded> {
         self.write(|tx| {
             let changed = tx.execute(
-                "INSERT OR IGNORE INTO daily_posts (guild, slot, question_id, state, recorded_ms) VALUES (?1, ?2, ?3, 'recorded', ?4)",
-                params![guild, slot, question_id, at.0],
+                "INSERT OR IGNORE INTO daily_posts (guild, slot, channel, question_id, state, recorded_ms) VALUES (?1, ?2, ?3, ?4, 'recorded', ?5)",
+                params![guild, slot, channel, question_id, at.0],
             )?;
             Ok(recorded(changed))
         })
@@ -616,15 +691,33 @@ impl Store for SqliteStore {
         })
     }
 
+    fn mark_daily_revealed(&mut self, guild: &str, slot: &str, at: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE daily_posts SET revealed_ms = ?3 WHERE guild = ?1 AND slot = ?2 AND revealed_ms IS NULL",
+                params![guild, slot, at.0],
+            )?;
+            Ok(())
+        })
+    }
+
     fn daily_post(&self, guild: &str, slot: &str) -> Result<Option<DailyPost>> {
         Ok(self
             .connection
             .query_row(
-                "SELECT guild, slot, question_id, state, message_id, recorded_ms, sent_ms FROM daily_posts WHERE guild = ?1 AND slot = ?2",
+                &format!("SELECT {DAILY_POST_COLUMNS} FROM daily_posts WHERE guild = ?1 AND slot = ?2"),
                 params![guild, slot],
                 daily_post_from_row,
             )
             .optional()?)
+    }
+
+    fn daily_posts(&self, guild: &str) -> Result<Vec<DailyPost>> {
+        let mut statement = self.connection.prepare(&format!(
+            "SELECT {DAILY_POST_COLUMNS} FROM daily_posts WHERE guild = ?1 ORDER BY recorded_ms, slot"
+        ))?;
+        let rows = statement.query_map(params![guild], daily_post_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn record_daily_answer(&mut self, answer: &DailyAnswer) -> Result<Recorded> {
@@ -641,18 +734,59 @@ impl Store for SqliteStore {
         let mut statement = self.connection.prepare(
             "SELECT guild, slot, user_id, answer, correct, answered_ms FROM daily_answers WHERE guild = ?1 AND slot = ?2 ORDER BY answered_ms, user_id",
         )?;
-        let rows = statement.query_map(params![guild, slot], |row| {
-            Ok(DailyAnswer {
-                guild: row.get(0)?,
-                slot: row.get(1)?,
-                user: row.get(2)?,
-                answer: row.get(3)?,
-                correct: row.get(4)?,
-                answered_at: Timestamp(row.get(5)?),
-            })
+        let rows = statement.query_map(params![guild, slot], daily_answer_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn guild_daily_answers(&self, guild: &str) -> Result<Vec<DailyAnswer>> {
+        let mut statement = self.connection.prepare(
+            "SELECT guild, slot, user_id, answer, correct, answered_ms FROM daily_answers WHERE guild = ?1 ORDER BY answered_ms, user_id",
+        )?;
+        let rows = statement.query_map(params![guild], daily_answer_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn group_recent(&self, guild: &str, since: Timestamp) -> Result<Vec<(String, u32, u32)>> {
+        // Quiz sessions in this guild are on channels `discord:<guild>:<channel>`.
+        let mut statement = self.connection.prepare(
+            "SELECT question_id, SUM(correct), COUNT(*) FROM (
+                 SELECT p.question_id, a.correct FROM daily_answers a
+                   JOIN daily_posts p ON p.guild = a.guild AND p.slot = a.slot
+                   WHERE a.guild = ?1 AND a.answered_ms >= ?2
+                 UNION ALL
+                 SELECT t.question_id, t.correct FROM attempts t JOIN sessions s ON s.id = t.session_id
+                   WHERE s.channel LIKE 'discord:' || ?1 || ':%' AND t.answered_ms >= ?2
+             ) GROUP BY question_id ORDER BY question_id",
+        )?;
+        let rows = statement.query_map(params![guild, since.0], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    fn group_due(&self, guild: &str, now: Timestamp) -> Result<Vec<(String, u32)>> {
+        let mut statement = self.connection.prepare(
+            "SELECT question_id, COUNT(*) FROM cards WHERE due_ms <= ?2 AND user_id IN (
+                 SELECT user_id FROM daily_answers WHERE guild = ?1
+                 UNION
+                 SELECT t.user_id FROM attempts t JOIN sessions s ON s.id = t.session_id
+                   WHERE s.channel LIKE 'discord:' || ?1 || ':%'
+             ) GROUP BY question_id ORDER BY question_id",
+        )?;
+        let rows = statement.query_map(params![guild, now.0], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn daily_answer_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyAnswer> {
+    Ok(DailyAnswer {
+        guild: row.get(0)?,
+        slot: row.get(1)?,
+        user: row.get(2)?,
+        answer: row.get(3)?,
+        correct: row.get(4)?,
+        answered_at: Timestamp(row.get(5)?),
+    })
 }
 
 /// One line of the all-time leaderboard.
@@ -924,25 +1058,39 @@ mod tests {
         let schedule = DailySchedule {
             guild: "g".into(),
             channel: "c".into(),
-            time_of_day: "09:00".into(),
-            time_zone: "Asia/Tokyo".into(),
-            weekdays_only: true,
+            time: crate::schedule::parse_time("09:00").unwrap(),
+            zone: crate::schedule::parse_zone("Asia/Tokyo").unwrap(),
+            days: Days::WEEKDAYS,
             role: None,
+            reveal: Reveal::AfterHours(12),
+            topic: None,
+            thread: false,
+            enabled: true,
         };
         store.set_daily_schedule(&schedule).unwrap();
-        store
-            .set_daily_schedule(&DailySchedule {
-                time_of_day: "08:30".into(),
-                ..schedule
-            })
-            .unwrap();
-        assert_eq!(store.daily_schedules().unwrap()[0].time_of_day, "08:30");
+        let changed = DailySchedule {
+            time: crate::schedule::parse_time("08:30").unwrap(),
+            zone: crate::schedule::parse_zone("Europe/Berlin").unwrap(),
+            days: Days::parse("mon,fri").unwrap(),
+            role: Some("r".into()),
+            reveal: Reveal::WithNextPost,
+            topic: Some("Kinesis".into()),
+            thread: true,
+            enabled: false,
+            ..schedule
+        };
+        store.set_daily_schedule(&changed).unwrap();
+        assert_eq!(store.daily_schedules().unwrap(), vec![changed]);
         assert_eq!(
-            store.record_daily_post("g", "2026-11-26", "q1", Timestamp(1)).unwrap(),
+            store
+                .record_daily_post("g", "2026-11-26", "c", "q1", Timestamp(1))
+                .unwrap(),
             Recorded::New
         );
         assert_eq!(
-            store.record_daily_post("g", "2026-11-26", "q2", Timestamp(2)).unwrap(),
+            store
+                .record_daily_post("g", "2026-11-26", "c", "q2", Timestamp(2))
+                .unwrap(),
             Recorded::Duplicate
         );
         assert_eq!(
@@ -967,6 +1115,20 @@ mod tests {
         assert_eq!(store.record_daily_answer(&answer).unwrap(), Recorded::New);
         assert_eq!(store.record_daily_answer(&answer).unwrap(), Recorded::Duplicate);
         assert_eq!(store.daily_answers("g", "2026-11-26").unwrap().len(), 1);
+        store.mark_daily_revealed("g", "2026-11-26", Timestamp(5)).unwrap();
+        store.mark_daily_revealed("g", "2026-11-26", Timestamp(6)).unwrap();
+        let posts = store.daily_posts("g").unwrap();
+        assert_eq!(
+            (posts.len(), posts[0].revealed_at, posts[0].channel.as_deref()),
+            (1, Some(Timestamp(5)), Some("c"))
+        );
+        assert_eq!(store.guild_daily_answers("g").unwrap().len(), 1);
+        assert_eq!(
+            store.group_recent("g", Timestamp(0)).unwrap(),
+            vec![("q1".to_string(), 1, 1)]
+        );
+        assert_eq!(store.group_recent("other", Timestamp(0)).unwrap(), vec![]);
+        assert_eq!(store.group_due("g", Timestamp(0)).unwrap(), vec![]);
     }
 
     #[test]

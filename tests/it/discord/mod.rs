@@ -3,6 +3,7 @@
 //! timeouts, never fixed sleeps.
 
 mod bot;
+mod daily;
 mod http;
 pub mod server;
 

@@ -59,6 +59,10 @@ struct Shared {
     capture: Option<PathBuf>,
     captured: AtomicUsize,
     commands: Mutex<Value>,
+    /// Messages created per channel, newest last (for `GET /channels/{id}/messages`).
+    channels: Mutex<std::collections::HashMap<String, Vec<Value>>>,
+    /// Requests whose path contains the part are carried out, but answered only after the delay.
+    holds: Mutex<Vec<(String, Duration)>>,
 }
 
 pub struct FakeDiscord {
@@ -91,6 +95,8 @@ impl FakeDiscord {
             capture,
             captured: AtomicUsize::new(0),
             commands: Mutex::new(json!([])),
+            channels: Mutex::default(),
+            holds: Mutex::default(),
         });
         let app = Router::new()
             .route("/gateway", any(gateway))
@@ -121,6 +127,12 @@ impl FakeDiscord {
             .lock()
             .unwrap()
             .push((path_part.to_string(), retry_after));
+    }
+
+    /// The next request whose path contains `path_part` is carried out at once but answered only after
+    /// `delay`: the window in which a client can die after Discord acted.
+    pub fn hold_next(&self, path_part: &str, delay: Duration) {
+        self.shared.holds.lock().unwrap().push((path_part.to_string(), delay));
     }
 
     pub fn identifies(&self) -> usize {
@@ -272,6 +284,16 @@ async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         at: Instant::now(),
     });
     shared.changed.notify_waiters();
+    let hold = {
+        let mut holds = shared.holds.lock().unwrap();
+        holds
+            .iter()
+            .position(|(part, _)| path.contains(part.as_str()))
+            .map(|i| holds.remove(i).1)
+    };
+    if let Some(delay) = hold {
+        tokio::time::sleep(delay).await;
+    }
     let mut response = if status == StatusCode::NO_CONTENT {
         status.into_response()
     } else {
@@ -332,7 +354,35 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> (StatusC
             (StatusCode::OK, message(shared, &new_id(), CHANNEL_ID, body))
         }
         ("POST", ["webhooks", _, _]) => (StatusCode::OK, message(shared, &new_id(), CHANNEL_ID, body)),
-        ("POST", ["channels", channel, "messages"]) => (StatusCode::OK, message(shared, &new_id(), channel, body)),
+        ("POST", ["channels", channel, "messages"]) => {
+            let mut channels = shared.channels.lock().unwrap();
+            let posted = channels.entry(channel.to_string()).or_default();
+            // Discord's enforce_nonce: the same nonce again returns the first message instead of a new one.
+            if body["enforce_nonce"] == json!(true)
+                && let Some(first) = posted
+                    .iter()
+                    .find(|m| !body["nonce"].is_null() && m["nonce"] == body["nonce"])
+            {
+                return (StatusCode::OK, first.clone());
+            }
+            let mut created = message(shared, &new_id(), channel, body);
+            created["nonce"] = body["nonce"].clone();
+            posted.push(created.clone());
+            (StatusCode::OK, created)
+        }
+        ("GET", ["channels", channel, "messages"]) => {
+            let channels = shared.channels.lock().unwrap();
+            let mut newest_first: Vec<Value> = channels.get(*channel).cloned().unwrap_or_default();
+            newest_first.reverse();
+            newest_first.truncate(50);
+            // Discord does not return a message's nonce when listing.
+            for message in &mut newest_first {
+                if let Some(object) = message.as_object_mut() {
+                    object.remove("nonce");
+                }
+            }
+            (StatusCode::OK, Value::Array(newest_first))
+        }
         ("PATCH", ["channels", channel, "messages", id]) => (StatusCode::OK, message(shared, id, channel, body)),
         _ => (StatusCode::NOT_FOUND, json!({"message": "404: Not Found", "code": 0})),
     }

@@ -1,0 +1,318 @@
+//! The daily question's pure decisions: which question a server gets today (`choose`) and each member's
+//! streaks (`streaks`). Both take what the store knows as plain values, so they are tested without a
+//! store, a clock or Discord.
+//!
+//! Choosing: no question repeats until every eligible question of the server's bank was posted; among the
+//! least-posted, the one the group gets wrong most (lowest recent correct rate in this server, smoothed so
+//! an unseen question counts as 50%), then the one most members have a due review card for. Ties break
+//! by a hash of the slot, so a fresh bank is not walked in file order.
+//!
+//! Streaks count posted slots only: a slot the bot never posted (it was down) is not a miss. A posted slot
+//! that a member did not answer ends both streaks; a wrong answer ends the correct streak only. The slot
+//! still open for answers does not count against anyone yet.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::quiz::QuizQuestion;
+use crate::quiz::checker::fold;
+use crate::quiz::generate::mix;
+use crate::store::UserId;
+
+/// What the store knows about a server's history, per question id.
+#[derive(Debug, Clone, Default)]
+pub struct GroupRecord {
+    /// How many times each question was the daily question here.
+    pub posted: HashMap<String, u32>,
+    /// The question of the last post: not repeated back to back when a new round starts.
+    pub last: Option<String>,
+    /// Recent answers in this server (daily and quiz): (right, total).
+    pub recent: HashMap<String, (u32, u32)>,
+    /// How many members have this question's review card due.
+    pub due: HashMap<String, u32>,
+}
+
+/// Whether a question can be the daily question: buttons for its choices, and exactly one right choice
+/// (a button press is one pick).
+pub fn eligible(question: &QuizQuestion) -> bool {
+    (2..=25).contains(&question.choices.len()) && question.correct.len() == 1
+}
+
+/// Whether a question is about `topic` (its service or a tag, compared folded).
+pub fn about(question: &QuizQuestion, topic: &str) -> bool {
+    let topic = fold(topic);
+    question.service.iter().chain(&question.tags).any(|t| fold(t) == topic)
+}
+
+/// Today's question for a server, or `None` when no question fits (no bank, or nothing on the topic).
+pub fn choose<'q>(
+    questions: &'q [QuizQuestion],
+    topic: Option<&str>,
+    record: &GroupRecord,
+    seed: &str,
+) -> Option<&'q QuizQuestion> {
+    let candidates: Vec<&QuizQuestion> = questions
+        .iter()
+        .filter(|q| eligible(q) && topic.is_none_or(|t| about(q, t)))
+        .collect();
+    let times = |q: &QuizQuestion| record.posted.get(&q.id).copied().unwrap_or(0);
+    let fewest = candidates.iter().map(|q| times(q)).min()?;
+    let mut round: Vec<&QuizQuestion> = candidates.into_iter().filter(|q| times(q) == fewest).collect();
+    if round.len() > 1 {
+        round.retain(|q| record.last.as_deref() != Some(q.id.as_str()));
+    }
+    // (right + 1) / (total + 2), compared as fractions so no float rounding decides.
+    let rate = |q: &QuizQuestion| {
+        let (right, total) = record.recent.get(&q.id).copied().unwrap_or((0, 0));
+        (u64::from(right) + 1, u64::from(total) + 2)
+    };
+    let due = |q: &QuizQuestion| record.due.get(&q.id).copied().unwrap_or(0);
+    round.into_iter().min_by(|a, b| {
+        let ((ra, ta), (rb, tb)) = (rate(a), rate(b));
+        (ra * tb)
+            .cmp(&(rb * ta))
+            .then(due(b).cmp(&due(a)))
+            .then(mix(0, &format!("{seed}\n{}", a.id)).cmp(&mix(0, &format!("{seed}\n{}", b.id))))
+            .then(a.id.cmp(&b.id))
+    })
+}
+
+/// A member's current streaks, in posted slots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Streak {
+    /// Consecutive posted slots answered correctly.
+    pub correct: u32,
+    /// Consecutive posted slots answered at all.
+    pub answered: u32,
+}
+
+/// Every member's streaks. `posted` is the server's posted slots, oldest first; `answers` is (slot, user,
+/// correct); `open` is the slot still taking answers, if any.
+pub fn streaks(posted: &[String], answers: &[(String, UserId, bool)], open: Option<&str>) -> BTreeMap<UserId, Streak> {
+    let mut by_user: BTreeMap<UserId, HashMap<&str, bool>> = BTreeMap::new();
+    for (slot, user, correct) in answers {
+        by_user.entry(*user).or_default().insert(slot.as_str(), *correct);
+    }
+    by_user
+        .into_iter()
+        .map(|(user, answered)| (user, streak(posted, &answered, open)))
+        .collect()
+}
+
+/// One member's streaks from their answers by slot.
+pub fn streak(posted: &[String], answers: &HashMap<&str, bool>, open: Option<&str>) -> Streak {
+    let mut streak = Streak::default();
+    let mut correct_run = true;
+    for slot in posted.iter().rev() {
+        match answers.get(slot.as_str()) {
+            None if open == Some(slot.as_str()) => continue,
+            None => break,
+            Some(&correct) => {
+                streak.answered += 1;
+                correct_run &= correct;
+                if correct_run {
+                    streak.correct += 1;
+                }
+            }
+        }
+    }
+    streak
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quiz::{QuizChoice, SourceRef};
+
+    fn question(id: &str, tag: &str) -> QuizQuestion {
+        let source = SourceRef {
+            section_id: None,
+            path: "q.md".into(),
+            line: 1,
+        };
+        QuizQuestion {
+            id: id.into(),
+            stem: format!("{id}?"),
+            choices: vec![
+                QuizChoice {
+                    label: 'A',
+                    text: "a".into(),
+                },
+                QuizChoice {
+                    label: 'B',
+                    text: "b".into(),
+                },
+            ],
+            correct: vec!['A'],
+            answer: None,
+            accepted: vec![],
+            explanation: String::new(),
+            origin: source.clone(),
+            source,
+            generated: false,
+            service: None,
+            tags: vec![tag.into()],
+        }
+    }
+
+    fn bank() -> Vec<QuizQuestion> {
+        vec![
+            question("a", "kinesis"),
+            question("b", "kinesis"),
+            question("c", "sqs"),
+            question("d", "sqs"),
+        ]
+    }
+
+    /// Posts `n` days in a row, recording each choice, and returns the ids.
+    fn run(questions: &[QuizQuestion], topic: Option<&str>, record: &mut GroupRecord, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|day| {
+                let chosen = choose(questions, topic, record, &format!("2026-11-{day:02}"))
+                    .unwrap()
+                    .id
+                    .clone();
+                *record.posted.entry(chosen.clone()).or_default() += 1;
+                record.last = Some(chosen.clone());
+                chosen
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_repeat_until_the_bank_is_exhausted_and_none_back_to_back() {
+        let questions = bank();
+        let mut record = GroupRecord::default();
+        let ids = run(&questions, None, &mut record, 12);
+        for round in ids.chunks(4) {
+            let mut sorted = round.to_vec();
+            sorted.sort();
+            assert_eq!(sorted, ["a", "b", "c", "d"], "{ids:?}");
+        }
+        assert!(ids.windows(2).all(|w| w[0] != w[1]), "{ids:?}");
+    }
+
+    #[test]
+    fn the_topic_filter_applies_and_an_empty_topic_gives_nothing() {
+        let questions = bank();
+        let mut record = GroupRecord::default();
+        let ids = run(&questions, Some("SQS"), &mut record, 4);
+        assert!(ids.iter().all(|id| id == "c" || id == "d"), "{ids:?}");
+        assert_ne!(ids[0], ids[1]);
+        assert!(choose(&questions, Some("lambda"), &record, "x").is_none());
+        assert!(choose(&[], None, &record, "x").is_none());
+    }
+
+    #[test]
+    fn what_the_group_gets_wrong_most_comes_first_then_most_due() {
+        let questions = bank();
+        let mut record = GroupRecord::default();
+        record.recent.insert("a".into(), (9, 10));
+        record.recent.insert("b".into(), (1, 10));
+        record.recent.insert("c".into(), (5, 10));
+        record.recent.insert("d".into(), (5, 10));
+        assert_eq!(choose(&questions, None, &record, "s").unwrap().id, "b");
+        // Once b was posted, c and d tie on rate: the one more members are due on wins.
+        record.posted.insert("b".into(), 1);
+        record.due.insert("d".into(), 3);
+        record.due.insert("c".into(), 1);
+        assert_eq!(choose(&questions, None, &record, "s").unwrap().id, "d");
+        // An unseen question (50%) beats one the group gets mostly right.
+        let mut record = GroupRecord::default();
+        record.recent.insert("a".into(), (8, 10));
+        record.recent.insert("b".into(), (8, 10));
+        record.recent.insert("c".into(), (8, 10));
+        assert_eq!(choose(&questions, None, &record, "s").unwrap().id, "d");
+    }
+
+    #[test]
+    fn only_single_answer_multiple_choice_questions_are_eligible() {
+        let mut questions = bank();
+        questions[0].correct = vec!['A', 'B'];
+        questions[1].choices.clear();
+        questions[1].answer = Some("x".into());
+        let mut record = GroupRecord::default();
+        let ids = run(&questions, Some("kinesis"), &mut record, 0);
+        assert!(ids.is_empty());
+        assert!(choose(&questions, Some("kinesis"), &record, "s").is_none());
+    }
+
+    fn slots(n: usize) -> Vec<String> {
+        (1..=n).map(|d| format!("2026-11-{d:02}")).collect()
+    }
+
+    #[test]
+    fn streaks_count_posted_slots_and_a_miss_resets() {
+        let posted = slots(5);
+        let answers = vec![
+            // user 1: right every day
+            ("2026-11-01".to_string(), 1, true),
+            ("2026-11-02".to_string(), 1, true),
+            ("2026-11-03".to_string(), 1, true),
+            ("2026-11-04".to_string(), 1, true),
+            ("2026-11-05".to_string(), 1, true),
+            // user 2: wrong on the 4th, answered every day
+            ("2026-11-01".to_string(), 2, true),
+            ("2026-11-02".to_string(), 2, true),
+            ("2026-11-03".to_string(), 2, true),
+            ("2026-11-04".to_string(), 2, false),
+            ("2026-11-05".to_string(), 2, true),
+            // user 3: missed the 3rd
+            ("2026-11-01".to_string(), 3, true),
+            ("2026-11-02".to_string(), 3, true),
+            ("2026-11-04".to_string(), 3, true),
+            ("2026-11-05".to_string(), 3, true),
+        ];
+        let all = streaks(&posted, &answers, None);
+        assert_eq!(
+            all[&1],
+            Streak {
+                correct: 5,
+                answered: 5
+            }
+        );
+        assert_eq!(
+            all[&2],
+            Streak {
+                correct: 1,
+                answered: 5
+            }
+        );
+        assert_eq!(
+            all[&3],
+            Streak {
+                correct: 2,
+                answered: 2
+            }
+        );
+    }
+
+    #[test]
+    fn an_outage_does_not_reset_and_the_open_slot_does_not_count_yet() {
+        // The 3rd was never posted (the bot was down): not in `posted`, so not a miss.
+        let posted: Vec<String> = ["2026-11-01", "2026-11-02", "2026-11-04"].map(String::from).to_vec();
+        let answers = vec![
+            ("2026-11-01".to_string(), 1, true),
+            ("2026-11-02".to_string(), 1, true),
+            ("2026-11-04".to_string(), 1, true),
+        ];
+        assert_eq!(
+            streaks(&posted, &answers, None)[&1],
+            Streak {
+                correct: 3,
+                answered: 3
+            }
+        );
+        // Today's slot is posted and open: not answered yet is not a miss…
+        let mut posted = posted;
+        posted.push("2026-11-05".into());
+        assert_eq!(
+            streaks(&posted, &answers, Some("2026-11-05"))[&1],
+            Streak {
+                correct: 3,
+                answered: 3
+            }
+        );
+        // …but once it is revealed, it is.
+        assert_eq!(streaks(&posted, &answers, None)[&1], Streak::default());
+    }
+}

@@ -1,0 +1,362 @@
+//! The daily question end to end: the real bot (in process, and as a real `serve` process) against the
+//! local Discord, with the scheduler's clock started just before 09:00 Tokyo so the post is a fraction of
+//! a second away. Covers the post at the set time, three members answering, the reveal's share and streaks,
+//! a restart between "recorded" and "sent", and a kill -9 around post time.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tsumiage::discord::Bot;
+use tsumiage::scheduler::WallClock;
+use tsumiage::store::{SqliteStore, Store};
+
+use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID};
+use super::{WAIT, callback_for, config, library, press, slash};
+
+/// A wall clock the test moves: real time plus an offset.
+#[derive(Default)]
+struct MovableClock {
+    offset: Mutex<chrono::Duration>,
+}
+
+impl MovableClock {
+    /// From now on, the clock reads `at` (and runs on from there).
+    fn set(&self, at: DateTime<Utc>) {
+        *self.offset.lock().unwrap() = at - Utc::now();
+    }
+}
+
+impl WallClock for MovableClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.offset.lock().unwrap()
+    }
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+}
+
+struct Started {
+    bot: Arc<Bot>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// The bot on `discord`'s gateway with its store in `dir` and the given clock.
+async fn start_bot(discord: &FakeDiscord, dir: &tempfile::TempDir, clock: Arc<MovableClock>) -> Started {
+    let store = SqliteStore::open(&dir.path().join("store.sqlite")).unwrap();
+    let mut bot = Bot::new(config(&discord.base_url()), library(), store, "test-token-never-logged");
+    bot.clock = clock;
+    let bot = Arc::new(bot);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(tsumiage::discord::gateway::run(
+        bot.clone(),
+        "test-token-never-logged",
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    discord.wait_ready(WAIT).await;
+    Started { bot, stop, task }
+}
+
+async fn stop_bot(started: Started) {
+    let _ = started.stop.send(());
+    let _ = tokio::time::timeout(WAIT, started.task).await;
+    drop(started.bot);
+}
+
+/// `/daily set` by a member with Manage Server.
+async fn daily_set(discord: &FakeDiscord, options: Value) -> Value {
+    let mut sent = slash(
+        discord,
+        "1000",
+        "daily",
+        json!([{"name": "set", "type": 1, "options": options}]),
+    );
+    sent["member"]["permissions"] = json!("32");
+    discord.dispatch("INTERACTION_CREATE", sent.clone());
+    callback_for(discord, &sent).await
+}
+
+fn daily_posts(discord: &FakeDiscord) -> Vec<Value> {
+    let path = format!("/api/v10/channels/{CHANNEL_ID}/messages");
+    discord
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == path && r.body.to_string().contains("tsumiage daily"))
+        .map(|r| r.body)
+        .collect()
+}
+
+async fn wait_posts(discord: &FakeDiscord, n: usize) -> Vec<Value> {
+    discord
+        .wait_for(&format!("{n} daily posts"), WAIT, |r| {
+            let path = format!("/api/v10/channels/{CHANNEL_ID}/messages");
+            let posts: Vec<Value> = r
+                .iter()
+                .filter(|r| r.method == "POST" && r.path == path && r.body.to_string().contains("tsumiage daily"))
+                .map(|r| r.body.clone())
+                .collect();
+            (posts.len() >= n).then_some(posts)
+        })
+        .await
+}
+
+fn buttons(post: &Value) -> Vec<String> {
+    post["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap().clone())
+        .map(|b| b["custom_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_shows_share_and_streaks() {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(MovableClock::default());
+    clock.set(utc("2026-11-26T18:00:00Z")); // 03:00 in Tokyo
+    let started = start_bot(&discord, &dir, clock.clone()).await;
+
+    // Without Manage Server: refused, nothing stored.
+    let sent = slash(
+        &discord,
+        "1001",
+        "daily",
+        json!([{"name": "set", "type": 1, "options": []}]),
+    );
+    discord.dispatch("INTERACTION_CREATE", sent.clone());
+    let refused = callback_for(&discord, &sent).await;
+    assert_eq!(refused["data"]["flags"], 64, "{refused}");
+
+    // 08:59:59.6 in Tokyo, then /daily set for 09:00: the post is 0.4 s away.
+    clock.set(utc("2026-11-26T23:59:59.600Z"));
+    let set_at = std::time::Instant::now();
+    let shown = daily_set(
+        &discord,
+        json!([{"name": "time", "type": 3, "value": "09:00"}, {"name": "timezone", "type": 3, "value": "Asia/Tokyo"},
+               {"name": "reveal_hours", "type": 4, "value": 12}]),
+    )
+    .await;
+    let next = utc("2026-11-27T00:00:00Z").timestamp();
+    assert!(
+        shown.to_string().contains(&format!("<t:{next}:F> (<t:{next}:R>)")),
+        "{shown}"
+    );
+    let post = wait_posts(&discord, 1).await.remove(0);
+    let waited = set_at.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300),
+        "posted before 09:00: after {waited:?}"
+    );
+    assert!(
+        post["embeds"][0]["footer"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("/2026-11-27"),
+        "{post}"
+    );
+
+    // kin-001: B (24 時間); kin-002: A (1 MB/秒).
+    let stem = post["embeds"][0]["description"].as_str().unwrap().to_string();
+    let (right, wrong) = if stem.contains("保持期間") {
+        ("B", "A")
+    } else {
+        ("A", "B")
+    };
+    let id = |label: &str| {
+        buttons(&post)
+            .into_iter()
+            .find(|b| b.ends_with(&format!(":{label}")))
+            .unwrap()
+    };
+    for (member, label) in [("3001", right), ("3002", right), ("3003", wrong)] {
+        let pressed = press(&discord, member, &id(label), &post);
+        discord.dispatch("INTERACTION_CREATE", pressed.clone());
+        let feedback = callback_for(&discord, &pressed).await;
+        assert_eq!(feedback["data"]["flags"], 64, "{feedback}");
+        let text = feedback["data"]["content"].as_str().unwrap();
+        assert!(text.contains(if label == right { "✅" } else { "❌" }), "{text}");
+        assert!(
+            text.contains("kinesis.md:"),
+            "feedback cites the source file:line: {text}"
+        );
+    }
+    // A second answer is refused (the first stands).
+    let again = press(&discord, "3003", &id(right), &post);
+    discord.dispatch("INTERACTION_CREATE", again.clone());
+    let again = callback_for(&discord, &again).await;
+    assert!(again["data"]["content"].as_str().unwrap().contains(wrong), "{again}");
+
+    // 12 hours on: the reveal edits the post. (A schedule change wakes the sleeping scheduler.)
+    clock.set(utc("2026-11-27T12:00:01Z"));
+    daily_set(&discord, json!([])).await;
+    let reveal = discord
+        .wait_for("reveal", WAIT, |r| {
+            r.iter()
+                .find(|r| {
+                    r.method == "PATCH" && r.path.starts_with(&format!("/api/v10/channels/{CHANNEL_ID}/messages/"))
+                })
+                .map(|r| r.body.clone())
+        })
+        .await;
+    let text = reveal.to_string();
+    assert!(text.contains("3 人が回答、正解 2 人 (66%)"), "{text}");
+    assert!(text.contains("<@3001> 連続正解 1 · 連続回答 1"), "{text}");
+    assert!(text.contains("<@3003> 連続正解 0 · 連続回答 1"), "{text}");
+    assert!(text.contains("kinesis.md:"), "{text}");
+    assert_eq!(reveal["components"], json!([]));
+
+    // /stats shows the member's streaks.
+    let sent = slash(&discord, "3001", "stats", json!([]));
+    discord.dispatch("INTERACTION_CREATE", sent.clone());
+    let stats = callback_for(&discord, &sent).await;
+    assert!(
+        stats.to_string().contains("Daily streaks") && stats.to_string().contains("right 1 · answered 1"),
+        "{stats}"
+    );
+    assert_eq!(daily_posts(&discord).len(), 1);
+
+    // The next day: the other question (no repeat), 3002 does not answer (a miss resets), 3003 is right.
+    clock.set(utc("2026-11-27T23:59:59.600Z"));
+    daily_set(&discord, json!([])).await;
+    let second = wait_posts(&discord, 2).await.remove(1);
+    let stem2 = second["embeds"][0]["description"].as_str().unwrap().to_string();
+    assert_ne!(stem2, stem, "a question repeated before the bank was exhausted");
+    let right2 = if stem2.contains("保持期間") { "B" } else { "A" };
+    let id2 = |label: &str| {
+        buttons(&second)
+            .into_iter()
+            .find(|b| b.ends_with(&format!(":{label}")))
+            .unwrap()
+    };
+    for member in ["3001", "3003"] {
+        let pressed = press(&discord, member, &id2(right2), &second);
+        discord.dispatch("INTERACTION_CREATE", pressed.clone());
+        callback_for(&discord, &pressed).await;
+    }
+    clock.set(utc("2026-11-28T12:00:01Z"));
+    daily_set(&discord, json!([])).await;
+    let reveal2 = discord
+        .wait_for("second reveal", WAIT, |r| {
+            r.iter()
+                .filter(|r| {
+                    r.method == "PATCH" && r.path.starts_with(&format!("/api/v10/channels/{CHANNEL_ID}/messages/"))
+                })
+                .nth(1)
+                .map(|r| r.body.clone())
+        })
+        .await;
+    let text = reveal2.to_string();
+    assert!(text.contains("2 人が回答、正解 2 人 (100%)"), "{text}");
+    assert!(text.contains("<@3001> 連続正解 2 · 連続回答 2"), "{text}");
+    assert!(text.contains("<@3003> 連続正解 1 · 連続回答 2"), "{text}");
+    assert!(!text.contains("<@3002>"), "3002 missed the day: no streak left: {text}");
+    stop_bot(started).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_between_recorded_and_sent_neither_loses_nor_duplicates_the_post() {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(MovableClock::default());
+    clock.set(utc("2026-11-26T23:59:59.700Z"));
+    let first = start_bot(&discord, &dir, clock.clone()).await;
+    // Discord creates the message but its answer never arrives: the first bot is stuck there as if dead
+    // (its task is abandoned, not shut down gracefully).
+    discord.hold_next(&format!("/channels/{CHANNEL_ID}/messages"), Duration::from_secs(120));
+    daily_set(&discord, json!([{"name": "time", "type": 3, "value": "09:00"}])).await;
+    wait_posts(&discord, 1).await;
+    first.task.abort();
+    drop(first.bot);
+    {
+        let store = SqliteStore::open(&dir.path().join("store.sqlite")).unwrap();
+        let post = store.daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
+        assert_eq!(post.state, tsumiage::store::DailyPostState::Recorded, "{post:?}");
+    }
+    // Restarted at 09:00:03: the slot is resolved from the channel, not posted again.
+    clock.set(utc("2026-11-27T00:00:03Z"));
+    let second = start_bot(&discord, &dir, clock.clone()).await;
+    discord
+        .wait_for("the channel read", WAIT, |r| {
+            r.iter()
+                .find(|r| r.method == "GET" && r.path.ends_with(&format!("/channels/{CHANNEL_ID}/messages")))
+                .map(|_| ())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(daily_posts(&discord).len(), 1);
+    stop_bot(second).await;
+    let store = SqliteStore::open(&dir.path().join("store.sqlite")).unwrap();
+    let post = store.daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
+    assert_eq!(post.state, tsumiage::store::DailyPostState::Sent, "{post:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_9_of_the_bot_process_around_post_time_then_a_restart_yields_exactly_one_post() {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes");
+    std::fs::create_dir_all(notes.join("questions")).unwrap();
+    std::fs::write(notes.join("kinesis.md"), super::KINESIS).unwrap();
+    std::fs::write(notes.join("questions/kinesis.md"), super::BANK).unwrap();
+    let store_path = dir.path().join("store.sqlite");
+    {
+        let mut store = SqliteStore::open(&store_path).unwrap();
+        let schedule = tsumiage::schedule::DailySchedule {
+            guild: GUILD_ID.into(),
+            channel: CHANNEL_ID.into(),
+            time: tsumiage::schedule::parse_time("09:00").unwrap(),
+            zone: chrono_tz::Asia::Tokyo,
+            days: tsumiage::schedule::Days::EVERY_DAY,
+            role: None,
+            reveal: tsumiage::schedule::Reveal::AfterHours(12),
+            topic: None,
+            thread: false,
+            enabled: true,
+        };
+        store.set_daily_schedule(&schedule).unwrap();
+    }
+    let serve = |clock_start: &str| {
+        std::process::Command::new(crate::util::binary())
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("DISCORD_TOKEN", "test-token-never-logged")
+            .env("TSUMIAGE_DISCORD_API_BASE", discord.base_url())
+            .env("TSUMIAGE_DISCORD_DEV_GUILD_ID", GUILD_ID)
+            .env("TSUMIAGE_NOTES", &notes)
+            .env("TSUMIAGE_INDEX", dir.path().join("index"))
+            .env("TSUMIAGE_STORE", &store_path)
+            .env("TSUMIAGE_TEST_CLOCK_START", clock_start)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // The post's response is held: the process dies after Discord created the message, before it heard.
+    discord.hold_next(&format!("/channels/{CHANNEL_ID}/messages"), Duration::from_secs(5));
+    let mut first = serve("2026-11-26T23:59:58Z");
+    wait_posts(&discord, 1).await;
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    let mut second = serve("2026-11-27T00:00:05Z");
+    discord
+        .wait_for("the restarted bot reads the channel", WAIT, |r| {
+            r.iter()
+                .find(|r| r.method == "GET" && r.path.ends_with(&format!("/channels/{CHANNEL_ID}/messages")))
+                .map(|_| ())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(daily_posts(&discord).len(), 1);
+    let store = SqliteStore::open(&store_path).unwrap();
+    let post = store.daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
+    assert_eq!(post.state, tsumiage::store::DailyPostState::Sent, "{post:?}");
+}
