@@ -169,7 +169,7 @@ impl Bot {
             Err(error) => tracing::error!("registering slash commands failed: {error:#}"),
         }
         if let Some(source) = self.notes_source.clone()
-            && self.config.discord.reload_secs > 0
+            && self.config.discord.reload_secs > 0.0
         {
             tokio::spawn(reload_notes(self.clone(), source));
         }
@@ -202,11 +202,35 @@ fn notes_fingerprint(dir: &std::path::Path) -> u64 {
     crate::quiz::generate::mix(0, &parts.join("\n"))
 }
 
+/// Reads and indexes the notes under `source` (blocking: run it off the async threads).
+fn build_library(source: &NotesSource) -> anyhow::Result<Library> {
+    let notes = crate::notes::load_dir(&source.notes)?;
+    let synonyms = match std::fs::read_to_string(&source.synonyms) {
+        Ok(text) => Synonyms::parse(&text)?,
+        Err(_) => Synonyms::default(),
+    };
+    let (index, _) = NoteIndex::open_or_build(&source.index, &notes, &mut |_| {})?;
+    Ok(Library::new(notes, index, synonyms))
+}
+
+impl Bot {
+    /// Reindexes the notes now and swaps them in (`/reload`); `Ok(None)` when the bot has no notes folder.
+    pub(crate) async fn reload_now(&self) -> anyhow::Result<Option<usize>> {
+        let Some(source) = self.notes_source.clone() else {
+            return Ok(None);
+        };
+        let library = tokio::task::spawn_blocking(move || build_library(&source)).await??;
+        let sections = library.index.meta.sections;
+        self.swap_library(library);
+        Ok(Some(sections))
+    }
+}
+
 /// Background: notes edited on disk are reindexed and swapped in; stops at shutdown.
 async fn reload_notes(bot: Arc<Bot>, source: NotesSource) {
     let mut shutdown = bot.shutdown_signal();
     let mut seen = notes_fingerprint(&source.notes);
-    let period = Duration::from_secs(bot.config.discord.reload_secs);
+    let period = Duration::from_secs_f64(bot.config.discord.reload_secs);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
@@ -218,17 +242,7 @@ async fn reload_notes(bot: Arc<Bot>, source: NotesSource) {
         }
         seen = now;
         let source = source.clone();
-        let built = tokio::task::spawn_blocking(move || -> anyhow::Result<Library> {
-            let notes = crate::notes::load_dir(&source.notes)?;
-            let synonyms = match std::fs::read_to_string(&source.synonyms) {
-                Ok(text) => Synonyms::parse(&text)?,
-                Err(_) => Synonyms::default(),
-            };
-            let (index, _) = NoteIndex::open_or_build(&source.index, &notes, &mut |_| {})?;
-            Ok(Library::new(notes, index, synonyms))
-        })
-        .await;
-        match built {
+        match tokio::task::spawn_blocking(move || build_library(&source)).await {
             Ok(Ok(library)) => {
                 tracing::info!(sections = library.index.meta.sections, "notes changed: reindexed");
                 bot.swap_library(library);
