@@ -189,6 +189,7 @@ impl Responder {
 
 /// Handles one interaction from either transport.
 pub async fn handle(bot: Arc<Bot>, interaction: Interaction, first: FirstReply) {
+    let _in_flight = bot.in_flight();
     let Some(incoming) = Incoming::from(&bot, interaction) else {
         return;
     };

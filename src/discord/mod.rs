@@ -95,6 +95,20 @@ pub struct Bot {
     commands_registered: AtomicUsize,
     shutdown: tokio::sync::watch::Sender<bool>,
     pub notes_source: Option<NotesSource>,
+    /// Interactions being handled now: shutdown waits for them.
+    in_flight: AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Counts one interaction as in flight until dropped.
+pub(crate) struct InFlight<'a>(&'a Bot);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl Bot {
@@ -113,6 +127,25 @@ impl Bot {
             commands_registered: AtomicUsize::new(0),
             shutdown: tokio::sync::watch::channel(false).0,
             notes_source: None,
+            in_flight: AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
+        }
+    }
+
+    pub(crate) fn in_flight(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self)
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.in_flight.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -175,11 +208,20 @@ impl Bot {
         }
     }
 
-    /// Stops running quizzes (each posts its final scoreboard and is closed in the store), waiting at most
-    /// `grace`.
+    /// Stops running quizzes (each posts its final scoreboard and is closed in the store) and lets the
+    /// interactions in flight finish their replies, waiting at most `grace` in all.
     pub async fn shutdown(&self, grace: Duration) {
         let _ = self.shutdown.send(true);
-        let _ = tokio::time::timeout(grace, self.quizzes.wait_all_finished()).await;
+        let finished = async {
+            self.quizzes.wait_all_finished().await;
+            self.wait_idle().await;
+        };
+        if tokio::time::timeout(grace, finished).await.is_err() {
+            tracing::warn!(
+                in_flight = self.in_flight.load(Ordering::SeqCst),
+                "shutdown grace period over"
+            );
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 mod admin;
 mod bot;
 mod http;
+mod lifecycle;
 pub mod server;
 
 use std::sync::Arc;
