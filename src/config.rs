@@ -85,9 +85,9 @@ pub struct DiscordSettings {
     pub quiz_seconds: u64,
     /// How long one quiz "second" lasts, in milliseconds: 1000, except in tests.
     pub quiz_second_ms: u64,
-    /// How often the notes folder is checked for edits (0: never). Changed notes are reindexed in the
-    /// background and swapped in.
-    pub reload_secs: u64,
+    /// How often the notes folder is checked for edits, in seconds (fractions allowed; 0: never). Changed
+    /// notes are reindexed in the background and swapped in.
+    pub reload_secs: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -141,7 +141,7 @@ impl Default for DiscordSettings {
             quiz_count: 5,
             quiz_seconds: 20,
             quiz_second_ms: 1000,
-            reload_secs: 5,
+            reload_secs: 5.0,
         }
     }
 }

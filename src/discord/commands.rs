@@ -12,6 +12,13 @@ const INTEGER: u8 = 4;
 const USER: u8 = 6;
 const SUB_COMMAND: u8 = 1;
 
+/// Discord's Manage Server permission bit (`MANAGE_GUILD`, 1 << 5).
+pub const MANAGE_GUILD: u64 = 1 << 5;
+
+/// Commands only members with Manage Server may use: registered with `default_member_permissions` (so
+/// Discord hides them from others) and re-checked on every receipt (a server can override the default).
+pub const ADMIN_COMMANDS: &[&str] = &["reload", "daily"];
+
 fn text(name: &str, ja_name: &str, en: &str, ja: &str) -> Value {
     json!({
         "name": name, "name_localizations": {"ja": ja_name},
@@ -96,12 +103,37 @@ pub fn definitions() -> Value {
         "type",
         json!(USER),
     );
+    let mut question = with(
+        text(
+            "question",
+            "問題",
+            "Question id (default: the last one shown here)",
+            "問題 ID (既定: このチャンネルで最後に出た問題)",
+        ),
+        "type",
+        json!(STRING),
+    );
+    question["autocomplete"] = json!(true);
+    let mut reason = with(
+        with(
+            text("reason", "理由", "What is wrong or unclear", "どこが誤り・不明瞭か"),
+            "type",
+            json!(STRING),
+        ),
+        "required",
+        json!(true),
+    );
+    reason["max_length"] = json!(500);
     let command = |base: Value, options: Value| {
         let mut command = with(base, "type", json!(1));
         if options.as_array().is_some_and(|o| !o.is_empty()) {
             command["options"] = options;
         }
         command["contexts"] = json!([0]);
+        if ADMIN_COMMANDS.contains(&command["name"].as_str().unwrap_or("")) {
+            // An integer, as Discord's OpenAPI description has it for requests (responses carry a string).
+            command["default_member_permissions"] = json!(MANAGE_GUILD);
+        }
         command
     };
     json!([
@@ -146,6 +178,25 @@ pub fn definitions() -> Value {
             ),
             json!([user])
         ),
+        command(
+            text(
+                "flag",
+                "報告",
+                "Flag a wrong or unclear question",
+                "誤り・不明瞭な問題を報告"
+            ),
+            // Required options come first.
+            json!([reason, question])
+        ),
+        command(
+            text(
+                "reload",
+                "再読み込み",
+                "Reindex the notes now (Manage Server)",
+                "ノートを今すぐ再索引 (サーバー管理)"
+            ),
+            json!([])
+        ),
         command(text("help", "ヘルプ", "How to use tsumiage", "使い方"), json!([])),
         super::daily::definition(),
     ])
@@ -186,5 +237,23 @@ mod tests {
                 assert!(v["options"].as_array().map_or(0, Vec::len) <= 25);
             });
         }
+    }
+
+    #[test]
+    fn admin_commands_need_manage_server_and_others_do_not() {
+        for command in definitions().as_array().unwrap() {
+            let name = command["name"].as_str().unwrap();
+            let needed = command.get("default_member_permissions");
+            if ADMIN_COMMANDS.contains(&name) {
+                assert_eq!(needed, Some(&json!(32)), "{name}");
+            } else {
+                assert_eq!(needed, None, "{name}");
+            }
+        }
+        assert!(
+            ADMIN_COMMANDS
+                .iter()
+                .all(|a| definitions().to_string().contains(&format!("\"{a}\"")))
+        );
     }
 }

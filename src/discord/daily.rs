@@ -449,7 +449,7 @@ pub fn definition() -> Value {
         "name": "daily", "name_localizations": {"ja": "今日の問題"}, "type": 1,
         "description": "The daily question (Manage Server)",
         "description_localizations": {"ja": "今日の問題 (サーバー管理者)"},
-        "default_member_permissions": 32,
+        "default_member_permissions": super::commands::MANAGE_GUILD,
         "contexts": [0],
         "options": [
             set,
@@ -548,18 +548,7 @@ pub(crate) async fn command(
             pick(locale, "サーバーの中で使ってください。", "Use it in a server.").into(),
         ));
     };
-    // Discord hides the command from others by default, but that setting can be changed per server:
-    // the permission sent with this very interaction decides.
-    if !incoming.manage_guild {
-        return Err(Refusal(
-            pick(
-                locale,
-                "サーバー管理の権限が必要です。",
-                "This needs the Manage Server permission.",
-            )
-            .into(),
-        ));
-    }
+    // Manage Server was re-checked on receipt: `daily` is one of `commands::ADMIN_COMMANDS`.
     let (sub, options) = subcommand(options);
     let now = bot.clock.now();
     let current = bot

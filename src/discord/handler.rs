@@ -45,6 +45,7 @@ pub(crate) enum Kind {
         options: Vec<CommandDataOption>,
     },
     Autocomplete {
+        name: String,
         options: Vec<CommandDataOption>,
     },
     Component {
@@ -103,6 +104,7 @@ impl Incoming {
             Interaction::Autocomplete(i) => base!(
                 i,
                 Kind::Autocomplete {
+                    name: i.data.name.clone(),
                     options: i.data.options.clone()
                 }
             ),
@@ -187,6 +189,7 @@ impl Responder {
 
 /// Handles one interaction from either transport.
 pub async fn handle(bot: Arc<Bot>, interaction: Interaction, first: FirstReply) {
+    let _in_flight = bot.in_flight();
     let Some(incoming) = Incoming::from(&bot, interaction) else {
         return;
     };
@@ -203,6 +206,17 @@ pub async fn handle(bot: Arc<Bot>, interaction: Interaction, first: FirstReply) 
 async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder) {
     let locale = incoming.locale;
     match &incoming.kind {
+        Kind::Command { name, .. }
+            if super::commands::ADMIN_COMMANDS.contains(&name.as_str()) && !incoming.manage_guild =>
+        {
+            // Discord hides these from members without Manage Server, but a server can override that.
+            let text = pick(
+                locale,
+                "このコマンドには「サーバー管理」権限が必要です。",
+                "This command needs the Manage Server permission.",
+            );
+            send_outcome(responder, Err(Refusal(text.into()))).await
+        }
         Kind::Command { name, options } => match name.as_str() {
             "ask" => {
                 let query = string_option(options, "query").unwrap_or_default();
@@ -254,12 +268,48 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
                 let outcome = super::daily::command(bot, incoming, options).await;
                 send_outcome(responder, outcome).await
             }
+            "flag" => {
+                let reason = string_option(options, "reason").unwrap_or_default();
+                let outcome = match string_option(options, "question") {
+                    Some(key) => flag(bot, incoming, &key, &reason),
+                    None => match bot.quizzes.last_shown(incoming.channel_id) {
+                        Some(id) => flag(bot, incoming, &id, &reason),
+                        None => Err(Refusal(
+                            pick(
+                                locale,
+                                "このチャンネルではまだ問題が出ていません。`question` に問題 ID を入れてください。",
+                                "No question was shown in this channel yet: give its id in `question`.",
+                            )
+                            .into(),
+                        )),
+                    },
+                };
+                send_outcome(responder, outcome).await
+            }
+            "reload" => {
+                let bot2 = bot.clone();
+                reply_in_time(bot, responder, true, async move { reload(&bot2, locale).await }).await
+            }
             "help" => responder.first(4, Some(render::help(locale))).await,
             _ => send_outcome(responder, Err(Refusal(unknown(locale)))).await,
         },
-        Kind::Autocomplete { options } => {
-            let typed = focused_value(options).unwrap_or_default();
+        Kind::Autocomplete { name, options } => {
+            let (option, typed) = focused_value(options).unwrap_or_default();
             let folded = crate::quiz::checker::fold(&typed);
+            if name == "flag" && option == "question" {
+                let library = bot.library();
+                let choices: Vec<(String, String)> = library
+                    .questions
+                    .iter()
+                    .filter(|q| {
+                        crate::quiz::checker::fold(&q.id).contains(&folded)
+                            || crate::quiz::checker::fold(&q.stem).contains(&folded)
+                    })
+                    .take(25)
+                    .map(|q| (format!("{} — {}", q.id, q.stem), question_key(&q.id)))
+                    .collect();
+                return responder.first(8, Some(render::autocomplete_pairs(&choices))).await;
+            }
             let topics: Vec<String> = bot
                 .library()
                 .topics()
@@ -290,7 +340,8 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
                 reply_in_time(bot, responder, false, async move { rank(&bot2, locale, text).await }).await
             } else if let Some(flag_id) = custom_id.strip_prefix('m') {
                 let reason = fields.get("reason").cloned().unwrap_or_default();
-                let outcome = flag(bot, incoming, flag_id, &reason);
+                let key = flag_id.get(2..).unwrap_or("");
+                let outcome = flag(bot, incoming, key, &reason);
                 send_outcome(responder, outcome).await
             } else {
                 send_outcome(responder, Err(Refusal(unknown(locale)))).await
@@ -392,10 +443,11 @@ pub(crate) fn topic_option(options: &[CommandDataOption]) -> Option<String> {
     string_option(options, "topic")
 }
 
-fn focused_value(options: &[CommandDataOption]) -> Option<String> {
+/// The focused option of an autocomplete request: its name and what the user has typed so far.
+fn focused_value(options: &[CommandDataOption]) -> Option<(String, String)> {
     for option in options {
         match &option.value {
-            CommandDataOptionValue::Autocomplete { value, .. } => return Some(value.clone()),
+            CommandDataOptionValue::Autocomplete { value, .. } => return Some((option.name.clone(), value.clone())),
             CommandDataOptionValue::SubCommand(inner) | CommandDataOptionValue::SubCommandGroup(inner) => {
                 if let Some(found) = focused_value(inner) {
                     return Some(found);
@@ -479,14 +531,40 @@ fn review(bot: &Bot, incoming: &Incoming) -> Outcome {
     Ok(render::review(locale, &due, &items))
 }
 
-fn flag(bot: &Bot, incoming: &Incoming, flag_id: &str, reason: &str) -> Outcome {
+/// How a question is named in an autocomplete value or a flag button: its id, or the id's stable hash when
+/// the id is too long for Discord (100 characters).
+fn question_key(id: &str) -> String {
+    let custom = render::custom_id("f", id);
+    custom.get(2..).unwrap_or(id).to_string()
+}
+
+async fn reload(bot: &Bot, locale: Locale) -> Outcome {
+    match bot.reload_now().await {
+        Ok(Some(sections)) => Ok(render::ephemeral(&match locale {
+            Locale::Ja => format!("🔄 ノートを再索引しました ({sections} セクション)。"),
+            Locale::En => format!("🔄 Notes reindexed ({sections} sections)."),
+        })),
+        Ok(None) => Err(Refusal(
+            pick(
+                locale,
+                "このボットには再読み込みするノートのフォルダがありません。",
+                "This bot has no notes folder to reload.",
+            )
+            .into(),
+        )),
+        Err(error) => Err(failed(locale, format!("reloading the notes failed: {error:#}"))),
+    }
+}
+
+/// Stores a flag on the question named `key` (an id, or the key of a flag button or autocomplete choice).
+fn flag(bot: &Bot, incoming: &Incoming, key: &str, reason: &str) -> Outcome {
     let locale = incoming.locale;
     let library = bot.library();
-    let key = flag_id.get(2..).unwrap_or("");
+    let key = key.trim();
     let question = library
         .questions
         .iter()
-        .find(|q| q.id == key || render::custom_id_matches(flag_id, "f", &q.id))
+        .find(|q| q.id == key || question_key(&q.id) == key)
         .ok_or_else(|| {
             Refusal(
                 pick(

@@ -100,6 +100,20 @@ pub struct Bot {
     pub clock: Arc<dyn crate::scheduler::WallClock>,
     /// Wakes the daily scheduler when a schedule changes.
     pub(crate) daily_changed: Arc<tokio::sync::Notify>,
+    /// Interactions being handled now: shutdown waits for them.
+    in_flight: AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Counts one interaction as in flight until dropped.
+pub(crate) struct InFlight<'a>(&'a Bot);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl Bot {
@@ -120,6 +134,25 @@ impl Bot {
             notes_source: None,
             clock: Arc::new(crate::scheduler::SystemClock),
             daily_changed: Arc::default(),
+            in_flight: AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
+        }
+    }
+
+    pub(crate) fn in_flight(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self)
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.in_flight.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -177,17 +210,26 @@ impl Bot {
         }
         daily::start(self);
         if let Some(source) = self.notes_source.clone()
-            && self.config.discord.reload_secs > 0
+            && self.config.discord.reload_secs > 0.0
         {
             tokio::spawn(reload_notes(self.clone(), source));
         }
     }
 
-    /// Stops running quizzes (each posts its final scoreboard and is closed in the store), waiting at most
-    /// `grace`.
+    /// Stops running quizzes (each posts its final scoreboard and is closed in the store) and lets the
+    /// interactions in flight finish their replies, waiting at most `grace` in all.
     pub async fn shutdown(&self, grace: Duration) {
         let _ = self.shutdown.send(true);
-        let _ = tokio::time::timeout(grace, self.quizzes.wait_all_finished()).await;
+        let finished = async {
+            self.quizzes.wait_all_finished().await;
+            self.wait_idle().await;
+        };
+        if tokio::time::timeout(grace, finished).await.is_err() {
+            tracing::warn!(
+                in_flight = self.in_flight.load(Ordering::SeqCst),
+                "shutdown grace period over"
+            );
+        }
     }
 }
 
@@ -210,11 +252,35 @@ fn notes_fingerprint(dir: &std::path::Path) -> u64 {
     crate::quiz::generate::mix(0, &parts.join("\n"))
 }
 
+/// Reads and indexes the notes under `source` (blocking: run it off the async threads).
+fn build_library(source: &NotesSource) -> anyhow::Result<Library> {
+    let notes = crate::notes::load_dir(&source.notes)?;
+    let synonyms = match std::fs::read_to_string(&source.synonyms) {
+        Ok(text) => Synonyms::parse(&text)?,
+        Err(_) => Synonyms::default(),
+    };
+    let (index, _) = NoteIndex::open_or_build(&source.index, &notes, &mut |_| {})?;
+    Ok(Library::new(notes, index, synonyms))
+}
+
+impl Bot {
+    /// Reindexes the notes now and swaps them in (`/reload`); `Ok(None)` when the bot has no notes folder.
+    pub(crate) async fn reload_now(&self) -> anyhow::Result<Option<usize>> {
+        let Some(source) = self.notes_source.clone() else {
+            return Ok(None);
+        };
+        let library = tokio::task::spawn_blocking(move || build_library(&source)).await??;
+        let sections = library.index.meta.sections;
+        self.swap_library(library);
+        Ok(Some(sections))
+    }
+}
+
 /// Background: notes edited on disk are reindexed and swapped in; stops at shutdown.
 async fn reload_notes(bot: Arc<Bot>, source: NotesSource) {
     let mut shutdown = bot.shutdown_signal();
     let mut seen = notes_fingerprint(&source.notes);
-    let period = Duration::from_secs(bot.config.discord.reload_secs);
+    let period = Duration::from_secs_f64(bot.config.discord.reload_secs);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
@@ -226,17 +292,7 @@ async fn reload_notes(bot: Arc<Bot>, source: NotesSource) {
         }
         seen = now;
         let source = source.clone();
-        let built = tokio::task::spawn_blocking(move || -> anyhow::Result<Library> {
-            let notes = crate::notes::load_dir(&source.notes)?;
-            let synonyms = match std::fs::read_to_string(&source.synonyms) {
-                Ok(text) => Synonyms::parse(&text)?,
-                Err(_) => Synonyms::default(),
-            };
-            let (index, _) = NoteIndex::open_or_build(&source.index, &notes, &mut |_| {})?;
-            Ok(Library::new(notes, index, synonyms))
-        })
-        .await;
-        match built {
+        match tokio::task::spawn_blocking(move || build_library(&source)).await {
             Ok(Ok(library)) => {
                 tracing::info!(sections = library.index.meta.sections, "notes changed: reindexed");
                 bot.swap_library(library);

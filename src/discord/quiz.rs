@@ -43,11 +43,21 @@ struct Running {
 pub(crate) struct Quizzes {
     running: Mutex<HashMap<u64, Running>>,
     ended: Notify,
+    /// The id of the last question posted in each channel (what `/flag` without an id flags).
+    last_shown: Mutex<HashMap<u64, String>>,
 }
 
 impl Quizzes {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Running>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn last_shown(&self, channel: u64) -> Option<String> {
+        self.last_shown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&channel)
+            .cloned()
     }
 
     pub async fn wait_all_finished(&self) {
@@ -353,6 +363,11 @@ impl Game {
                 Event::QuestionAsked { index, .. } => {
                     let question = &self.session.questions()[index];
                     let body = render::question(locale, self.session_id, index, total, question, self.seconds);
+                    bot.quizzes
+                        .last_shown
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(self.channel, question.id.clone());
                     match bot
                         .rest
                         .post(&format!("/channels/{}/messages", self.channel), &body)

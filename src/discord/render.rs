@@ -544,9 +544,14 @@ pub fn help(locale: Locale) -> Value {
         ),
         ("/stats", "成績", "Stats"),
         (
-            "🚩",
-            "問題のボタンから誤りを報告",
-            "Flag a wrong question from its button",
+            "/flag",
+            "誤りのある問題を報告 (最後に出た問題か ID 指定、🚩 ボタンでも)",
+            "Flag a wrong question (the last one shown, or by id; also its 🚩 button)",
+        ),
+        (
+            "/reload",
+            "ノートを今すぐ再索引 (サーバー管理権限)",
+            "Reindex the notes now (Manage Server)",
         ),
     ];
     let mut embed = Embed::new(pick(locale, "📚 tsumiage の使い方", "📚 Using tsumiage")).color(BLUE);
@@ -558,6 +563,16 @@ pub fn help(locale: Locale) -> Value {
 
 pub fn error(text: &str) -> Value {
     ephemeral(&format!("⚠️ {text}"))
+}
+
+/// Autocomplete choices shown as `name` (cut to 100) that fill in `value`.
+pub fn autocomplete_pairs(choices: &[(String, String)]) -> Value {
+    let choices: Vec<Value> = choices
+        .iter()
+        .take(25)
+        .map(|(name, value)| json!({"name": truncate(name, 100), "value": truncate(value, 100)}))
+        .collect();
+    json!({ "choices": choices })
 }
 
 pub fn autocomplete(choices: &[String]) -> Value {

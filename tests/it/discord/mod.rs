@@ -2,9 +2,11 @@
 //! Each test builds its own small notes in memory and a store in a temp dir. Waits are on events with
 //! timeouts, never fixed sleeps.
 
+mod admin;
 mod bot;
 mod daily;
 mod http;
+mod lifecycle;
 pub mod server;
 
 use std::sync::Arc;
@@ -37,7 +39,7 @@ pub fn config(base: &str) -> Config {
     config.discord.api_base = Some(base.to_string());
     config.discord.dev_guild_id = Some(GUILD_ID.parse().unwrap());
     config.discord.quiz_second_ms = 100;
-    config.discord.reload_secs = 0;
+    config.discord.reload_secs = 0.0;
     config
 }
 

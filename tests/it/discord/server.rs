@@ -212,6 +212,14 @@ impl FakeDiscord {
         }
     }
 
+    /// Invalidates the session (op 9 with `d: false`): the bot must identify again and gets a second READY.
+    pub fn send_invalid_session(&self) {
+        let gateway = self.shared.gateway.lock().unwrap();
+        if let Some(outbox) = &gateway.outbox {
+            let _ = outbox.send(Message::Text(json!({"op": 9, "d": false}).to_string().into()));
+        }
+    }
+
     pub fn commands(&self) -> Value {
         self.shared.commands.lock().unwrap().clone()
     }

@@ -1,0 +1,159 @@
+//! Manage Server commands (declared with `default_member_permissions`, re-checked on receipt) and `/flag`.
+
+use serde_json::{Value, json};
+use tsumiage::store::{SqliteStore, Store};
+
+use super::server::CHANNEL_ID;
+use super::{WAIT, assert_one_response_each, callback_for, slash, start_with};
+
+fn with_permissions(mut interaction: Value, permissions: &str) -> Value {
+    interaction["member"]["permissions"] = json!(permissions);
+    interaction
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_declare_manage_server_and_are_rechecked_on_receipt() {
+    let running = start_with(|_, _| {}).await;
+    let discord = &running.discord;
+    let commands = discord.commands();
+    let find = |name: &str| {
+        commands
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not registered: {commands}"))
+    };
+    assert_eq!(find("reload")["default_member_permissions"], 32);
+    assert!(find("ask").get("default_member_permissions").is_none());
+    assert!(find("flag").get("default_member_permissions").is_none());
+
+    // Without Manage Server (a server may have overridden the default): refused, ephemeral, clear.
+    let sent = with_permissions(slash(discord, "5001", "reload", json!([])), "0");
+    discord.dispatch("INTERACTION_CREATE", sent.clone());
+    let refused = callback_for(discord, &sent).await;
+    assert_eq!(refused["data"]["flags"], 64, "{refused}");
+    assert!(refused.to_string().contains("Manage Server"), "{refused}");
+    // With Manage Server (32) or Administrator (8): carried out (this bot has no notes folder to reload).
+    for permissions in ["32", "8"] {
+        let sent = with_permissions(slash(discord, "5002", "reload", json!([])), permissions);
+        discord.dispatch("INTERACTION_CREATE", sent.clone());
+        let reply = callback_for(discord, &sent).await;
+        assert!(reply.to_string().contains("no notes folder"), "{reply}");
+    }
+    assert_one_response_each(discord);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_the_reason() {
+    let running = start_with(|_, _| {}).await;
+    let discord = &running.discord;
+
+    // Nothing shown yet and no id: told what to do.
+    let sent = slash(
+        discord,
+        "6001",
+        "flag",
+        json!([{"name": "reason", "type": 3, "value": "typo"}]),
+    );
+    discord.dispatch("INTERACTION_CREATE", sent.clone());
+    let reply = callback_for(discord, &sent).await;
+    assert!(reply.to_string().contains("No question was shown"), "{reply}");
+
+    // The question option autocompletes ids and stems.
+    let mut sent = slash(
+        discord,
+        "6001",
+        "flag",
+        json!([{"name": "reason", "type": 3, "value": "x"},
+               {"name": "question", "type": 3, "value": "kin-00", "focused": true}]),
+    );
+    sent["type"] = json!(4);
+    discord.dispatch("INTERACTION_CREATE", sent.clone());
+    let choices = callback_for(discord, &sent).await;
+    assert_eq!(choices["type"], 8, "{choices}");
+    let values: Vec<&str> = choices["data"]["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["kin-001", "kin-002"], "{choices}");
+
+    // By id.
+    let sent = slash(
+        discord,
+        "6001",
+        "flag",
+        json!([{"name": "reason", "type": 3, "value": "the key says 24 h, the notes too?"},
+               {"name": "question", "type": 3, "value": "kin-002"}]),
+    );
+    discord.dispatch("INTERACTION_CREATE", sent.clone());
+    let reply = callback_for(discord, &sent).await;
+    assert_eq!(reply["data"]["flags"], 64, "{reply}");
+    assert!(reply.to_string().contains("kin-002"), "{reply}");
+    assert!(reply.to_string().contains("questions/kinesis.md:"), "{reply}");
+
+    // An unknown id is refused clearly.
+    let sent = slash(
+        discord,
+        "6001",
+        "flag",
+        json!([{"name": "reason", "type": 3, "value": "?"}, {"name": "question", "type": 3, "value": "nope-9"}]),
+    );
+    discord.dispatch("INTERACTION_CREATE", sent.clone());
+    let reply = callback_for(discord, &sent).await;
+    assert!(reply.to_string().contains("no longer in the notes"), "{reply}");
+
+    // During a quiz, without an id: the question on screen.
+    let start = slash(
+        discord,
+        "6002",
+        "quiz",
+        json!([{"name": "start", "type": 1, "options": [{"name": "seconds", "type": 4, "value": 120}]}]),
+    );
+    discord.dispatch("INTERACTION_CREATE", start.clone());
+    callback_for(discord, &start).await;
+    let posted = format!("/api/v10/channels/{CHANNEL_ID}/messages");
+    let question = discord
+        .wait_for("first question", WAIT, |r| {
+            r.iter()
+                .find(|r| r.method == "POST" && r.path == posted && r.body.get("components").is_some())
+                .map(|r| r.body.clone())
+        })
+        .await;
+    let shown = question.to_string();
+    let shown_id = if shown.contains("f:kin-001") {
+        "kin-001"
+    } else {
+        "kin-002"
+    };
+    let sent = slash(
+        discord,
+        "6003",
+        "flag",
+        json!([{"name": "reason", "type": 3, "value": "ambiguous wording"}]),
+    );
+    discord.dispatch("INTERACTION_CREATE", sent.clone());
+    let reply = callback_for(discord, &sent).await;
+    assert!(reply.to_string().contains(shown_id), "{shown_id}: {reply}");
+
+    // Both flags are in the store, with their reasons and sources.
+    let store = SqliteStore::open(&running._dir.path().join("store.sqlite")).unwrap();
+    let flags: Vec<(String, String)> = store
+        .flags()
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.question_id, f.reason))
+        .collect();
+    assert!(
+        flags.contains(&("kin-002".into(), "the key says 24 h, the notes too?".into())),
+        "{flags:?}"
+    );
+    assert!(
+        flags.contains(&(shown_id.into(), "ambiguous wording".into())),
+        "{flags:?}"
+    );
+    assert_one_response_each(discord);
+}
