@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use serenity::all::{CommandDataOption, CommandDataOptionValue};
 
 use super::Bot;
-use super::handler::{Incoming, Refusal, failed, player_name};
+use super::handler::{Incoming, Refusal, failed, player_name, question_gone};
 use super::render::{self, Embed, pick};
 use crate::config::Locale;
 use crate::daily::{GroupRecord, Streak, choose, streaks};
@@ -316,16 +316,7 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, custom_id: 
         .questions
         .iter()
         .find(|q| q.id == post.question_id)
-        .ok_or_else(|| {
-            Refusal(
-                pick(
-                    locale,
-                    "この問題はもうノートにありません。",
-                    "That question is no longer in the notes.",
-                )
-                .into(),
-            )
-        })?;
+        .ok_or_else(|| question_gone(locale))?;
     let answer = question
         .parse_answer(label)
         .unwrap_or(Answer::Picks(label.chars().collect()));

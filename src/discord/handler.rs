@@ -61,6 +61,18 @@ pub(crate) enum Kind {
 #[derive(Debug)]
 pub(crate) struct Refusal(pub String);
 
+/// The refusal for a question id the notes no longer hold (edited away, or mistyped).
+pub(crate) fn question_gone(locale: Locale) -> Refusal {
+    Refusal(
+        pick(
+            locale,
+            "その問題はノートにありません (削除されたか、ID の誤り)。",
+            "That question is not in the notes (removed, or a mistyped id).",
+        )
+        .into(),
+    )
+}
+
 type Outcome = Result<Value, Refusal>;
 
 fn member_facts(member: Option<&Member>, user: &User) -> (u64, bool) {
@@ -565,16 +577,7 @@ fn flag(bot: &Bot, incoming: &Incoming, key: &str, reason: &str) -> Outcome {
         .questions
         .iter()
         .find(|q| q.id == key || question_key(&q.id) == key)
-        .ok_or_else(|| {
-            Refusal(
-                pick(
-                    locale,
-                    "この問題はもうノートにありません。",
-                    "That question is no longer in the notes.",
-                )
-                .into(),
-            )
-        })?;
+        .ok_or_else(|| question_gone(locale))?;
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
     let now = Timestamp::now();
     let user = store

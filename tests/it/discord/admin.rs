@@ -104,7 +104,12 @@ async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_th
     );
     discord.dispatch("INTERACTION_CREATE", sent.clone());
     let reply = callback_for(discord, &sent).await;
-    assert!(reply.to_string().contains("no longer in the notes"), "{reply}");
+    assert!(
+        reply
+            .to_string()
+            .contains("not in the notes (removed, or a mistyped id)"),
+        "{reply}"
+    );
 
     // During a quiz, without an id: the question on screen.
     let start = slash(
