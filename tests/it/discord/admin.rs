@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use tsumiage::store::{SqliteStore, Store};
 
 use super::server::CHANNEL_ID;
-use super::{WAIT, assert_one_response_each, callback_for, slash, start_with};
+use super::{WAIT, assert_one_response_each, callback_for, exchange, slash, start_with};
 
 fn with_permissions(mut interaction: Value, permissions: &str) -> Value {
     interaction["member"]["permissions"] = json!(permissions);
@@ -31,15 +31,13 @@ async fn admin_commands_declare_manage_server_and_are_rechecked_on_receipt() {
 
     // Without Manage Server (a server may have overridden the default): refused, ephemeral, clear.
     let sent = with_permissions(slash(discord, "5001", "reload", json!([])), "0");
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let refused = callback_for(discord, &sent).await;
+    let refused = exchange(discord, sent.clone()).await;
     assert_eq!(refused["data"]["flags"], 64, "{refused}");
     assert!(refused.to_string().contains("Manage Server"), "{refused}");
     // With Manage Server (32) or Administrator (8): carried out (this bot has no notes folder to reload).
     for permissions in ["32", "8"] {
         let sent = with_permissions(slash(discord, "5002", "reload", json!([])), permissions);
-        discord.dispatch("INTERACTION_CREATE", sent.clone());
-        let reply = callback_for(discord, &sent).await;
+        let reply = exchange(discord, sent.clone()).await;
         assert!(reply.to_string().contains("no notes folder"), "{reply}");
     }
     assert_one_response_each(discord);
@@ -57,8 +55,7 @@ async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_th
         "flag",
         json!([{"name": "reason", "type": 3, "value": "typo"}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert!(reply.to_string().contains("No question was shown"), "{reply}");
 
     // The question option autocompletes ids and stems.
@@ -70,8 +67,7 @@ async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_th
                {"name": "question", "type": 3, "value": "kin-00", "focused": true}]),
     );
     sent["type"] = json!(4);
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let choices = callback_for(discord, &sent).await;
+    let choices = exchange(discord, sent.clone()).await;
     assert_eq!(choices["type"], 8, "{choices}");
     let values: Vec<&str> = choices["data"]["choices"]
         .as_array()
@@ -89,8 +85,7 @@ async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_th
         json!([{"name": "reason", "type": 3, "value": "the key says 24 h, the notes too?"},
                {"name": "question", "type": 3, "value": "kin-002"}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert_eq!(reply["data"]["flags"], 64, "{reply}");
     assert!(reply.to_string().contains("kin-002"), "{reply}");
     assert!(reply.to_string().contains("questions/kinesis.md:"), "{reply}");
@@ -102,8 +97,7 @@ async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_th
         "flag",
         json!([{"name": "reason", "type": 3, "value": "?"}, {"name": "question", "type": 3, "value": "nope-9"}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert!(
         reply
             .to_string()
@@ -140,8 +134,7 @@ async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_th
         "flag",
         json!([{"name": "reason", "type": 3, "value": "ambiguous wording"}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert!(reply.to_string().contains(shown_id), "{shown_id}: {reply}");
 
     // Both flags are in the store, with their reasons and sources.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::server::CHANNEL_ID;
-use super::{WAIT, assert_one_response_each, callback_for, modal_submit, press, slash, start_with};
+use super::{WAIT, assert_one_response_each, callback_for, exchange, modal_submit, press, slash, start_with};
 
 fn text_of(body: &Value) -> String {
     body.to_string()
@@ -31,8 +31,7 @@ async fn ask_gets_an_answer_with_file_and_line_and_commands_are_registered_once(
         "ask",
         json!([{"name": "query", "type": 3, "value": "Kinesis 保持期間"}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert_eq!(reply["type"], 4, "{reply}");
     let text = text_of(&reply["data"]);
     assert!(text.contains("kinesis.md:"), "{text}");
@@ -45,14 +44,12 @@ async fn ask_gets_an_answer_with_file_and_line_and_commands_are_registered_once(
         "ask",
         json!([{"name": "query", "type": 3, "value": "kinesys"}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert_eq!(reply["type"], 4, "{reply}");
 
     // /answer opens a modal; its submission gets the ranked choices.
     let sent = slash(discord, "1001", "answer", json!([]));
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert_eq!(reply["type"], 9, "{reply}");
     let sent = modal_submit(
         discord,
@@ -61,8 +58,7 @@ async fn ask_gets_an_answer_with_file_and_line_and_commands_are_registered_once(
         "question",
         "Kinesis Data Streams の既定の保持期間は?\nA. 1 時間\nB. 24 時間\nC. 30 日\n",
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert!(text_of(&reply).contains("kinesis.md:"), "{reply}");
 
     // Autocomplete offers topics.
@@ -73,8 +69,7 @@ async fn ask_gets_an_answer_with_file_and_line_and_commands_are_registered_once(
         json!([{"name": "start", "type": 1, "options": [{"name": "topic", "type": 3, "value": "kin", "focused": true}]}]),
     );
     sent["type"] = json!(4);
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert_eq!(reply["type"], 8);
     assert!(text_of(&reply).contains("Kinesis"), "{reply}");
 
@@ -100,8 +95,7 @@ async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
             {"name": "count", "type": 4, "value": 2},
             {"name": "seconds", "type": 4, "value": 20}]}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let intro = callback_for(discord, &sent).await;
+    let intro = exchange(discord, sent.clone()).await;
     assert_eq!(intro["type"], 4, "{intro}");
 
     // A second quiz in the same channel is refused.
@@ -155,8 +149,7 @@ async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
         };
         for (player, custom_id) in picks {
             let pressed = press(discord, player, &custom_id, &question);
-            discord.dispatch("INTERACTION_CREATE", pressed.clone());
-            let ack = callback_for(discord, &pressed).await;
+            let ack = exchange(discord, pressed.clone()).await;
             assert_eq!(ack["type"], 4, "{ack}");
             assert_eq!(
                 ack["data"]["flags"], 64,
@@ -185,8 +178,7 @@ async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
 
     // The leaderboard reads the store.
     let sent = slash(discord, "2001", "leaderboard", json!([]));
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert!(text_of(&reply).contains("<@3001> — 2 pt"), "{reply}");
     assert_one_response_each(discord);
 }
@@ -206,8 +198,7 @@ async fn a_slow_handler_defers_in_time_then_edits_its_reply() {
         json!([{"name": "query", "type": 3, "value": "シャード"}]),
     );
     let dispatched = std::time::Instant::now();
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let deferred = callback_for(discord, &sent).await;
+    let deferred = exchange(discord, sent.clone()).await;
     assert_eq!(deferred["type"], 5, "{deferred}");
     let token = sent["token"].as_str().unwrap().to_string();
     let edit = discord
@@ -240,8 +231,7 @@ async fn an_injected_429_is_retried_after_retry_after_without_a_duplicate() {
     );
     let token = sent["token"].as_str().unwrap().to_string();
     discord.rate_limit_next(&token, 0.3);
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert!(text_of(&reply).contains("sqs.md:"), "{reply}");
     let tries: Vec<_> = discord
         .requests()
@@ -266,8 +256,7 @@ async fn a_dropped_gateway_connection_is_resumed_and_the_bot_keeps_answering() {
         "ask",
         json!([{"name": "query", "type": 3, "value": "Kinesis 保持期間"}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert!(text_of(&reply).contains("kinesis.md:"), "{reply}");
     assert!(discord.resumes() >= 1, "resumed");
     assert_eq!(discord.identifies(), 1, "no new session");
@@ -280,8 +269,7 @@ async fn a_dropped_gateway_connection_is_resumed_and_the_bot_keeps_answering() {
         "ask",
         json!([{"name": "query", "type": 3, "value": "シャード"}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let reply = callback_for(discord, &sent).await;
+    let reply = exchange(discord, sent.clone()).await;
     assert!(text_of(&reply).contains("kinesis.md:"), "{reply}");
     assert_eq!(running.bot.background_starts(), 1);
 
@@ -325,13 +313,11 @@ async fn stop_is_for_the_starter_or_manage_server_and_flags_review_stats_answer(
         .find(|id| id.starts_with("f:"))
         .unwrap();
     let pressed = press(discord, "4002", &flag_id, &question);
-    discord.dispatch("INTERACTION_CREATE", pressed.clone());
-    let modal = callback_for(discord, &pressed).await;
+    let modal = exchange(discord, pressed.clone()).await;
     assert_eq!(modal["type"], 9, "{modal}");
     let modal_id = modal["data"]["custom_id"].as_str().unwrap();
     let submitted = modal_submit(discord, "4002", modal_id, "reason", "the answer key is wrong");
-    discord.dispatch("INTERACTION_CREATE", submitted.clone());
-    let flagged = callback_for(discord, &submitted).await;
+    let flagged = exchange(discord, submitted.clone()).await;
     assert!(text_of(&flagged).contains("questions/kinesis.md:"), "{flagged}");
     assert_eq!(flagged["data"]["flags"], 64);
 
@@ -343,8 +329,7 @@ async fn stop_is_for_the_starter_or_manage_server_and_flags_review_stats_answer(
         json!([{"name": "stop", "type": 1, "options": []}]),
     );
     stop["member"]["permissions"] = json!("0");
-    discord.dispatch("INTERACTION_CREATE", stop.clone());
-    let refused = callback_for(discord, &stop).await;
+    let refused = exchange(discord, stop.clone()).await;
     assert!(text_of(&refused).contains("Manage Server"), "{refused}");
     // A moderator can.
     let mut stop = slash(
@@ -354,8 +339,7 @@ async fn stop_is_for_the_starter_or_manage_server_and_flags_review_stats_answer(
         json!([{"name": "stop", "type": 1, "options": []}]),
     );
     stop["member"]["permissions"] = json!("32");
-    discord.dispatch("INTERACTION_CREATE", stop.clone());
-    let stopped = callback_for(discord, &stop).await;
+    let stopped = exchange(discord, stop.clone()).await;
     assert!(text_of(&stopped).contains("stopped"), "{stopped}");
     discord
         .wait_for("final scoreboard", WAIT, |r| {
@@ -367,14 +351,12 @@ async fn stop_is_for_the_starter_or_manage_server_and_flags_review_stats_answer(
 
     for name in ["review", "stats"] {
         let sent = slash(discord, "4001", name, json!([]));
-        discord.dispatch("INTERACTION_CREATE", sent.clone());
-        let reply = callback_for(discord, &sent).await;
+        let reply = exchange(discord, sent.clone()).await;
         assert_eq!(reply["type"], 4, "{reply}");
     }
     // A question /answer cannot read gets an explanation, not silence.
     let submitted = modal_submit(discord, "4001", "answer", "question", "no choices here");
-    discord.dispatch("INTERACTION_CREATE", submitted.clone());
-    let reply = callback_for(discord, &submitted).await;
+    let reply = exchange(discord, submitted.clone()).await;
     assert_eq!(reply["data"]["flags"], 64, "{reply}");
     assert!(text_of(&reply).contains("Could not read"), "{reply}");
     assert_one_response_each(discord);

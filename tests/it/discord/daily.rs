@@ -13,7 +13,7 @@ use tsumiage::scheduler::WallClock;
 use tsumiage::store::{SqliteStore, Store};
 
 use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID};
-use super::{WAIT, callback_for, config, library, press, slash};
+use super::{WAIT, callback_for, config, exchange, library, press, slash};
 
 /// A wall clock the test moves: real time plus an offset.
 #[derive(Default)]
@@ -50,14 +50,7 @@ async fn start_bot(discord: &FakeDiscord, dir: &tempfile::TempDir, clock: Arc<Mo
     let mut bot = Bot::new(config(&discord.base_url()), library(), store, "test-token-never-logged");
     bot.clock = clock;
     let bot = Arc::new(bot);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(tsumiage::discord::gateway::run(
-        bot.clone(),
-        "test-token-never-logged",
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let (stop, task) = super::spawn_gateway(&bot);
     discord.wait_ready(WAIT).await;
     Started { bot, stop, task }
 }
@@ -130,8 +123,7 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
         "daily",
         json!([{"name": "set", "type": 1, "options": []}]),
     );
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let refused = callback_for(&discord, &sent).await;
+    let refused = exchange(&discord, sent.clone()).await;
     assert_eq!(refused["data"]["flags"], 64, "{refused}");
 
     // 08:59:59.6 in Tokyo, then /daily set for 09:00: the post is 0.4 s away.
@@ -177,8 +169,7 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
     };
     for (member, label) in [("3001", right), ("3002", right), ("3003", wrong)] {
         let pressed = press(&discord, member, &id(label), &post);
-        discord.dispatch("INTERACTION_CREATE", pressed.clone());
-        let feedback = callback_for(&discord, &pressed).await;
+        let feedback = exchange(&discord, pressed.clone()).await;
         assert_eq!(feedback["data"]["flags"], 64, "{feedback}");
         let text = feedback["data"]["content"].as_str().unwrap();
         assert!(text.contains(if label == right { "✅" } else { "❌" }), "{text}");
@@ -189,8 +180,7 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
     }
     // A second answer is refused (the first stands).
     let again = press(&discord, "3003", &id(right), &post);
-    discord.dispatch("INTERACTION_CREATE", again.clone());
-    let again = callback_for(&discord, &again).await;
+    let again = exchange(&discord, again.clone()).await;
     assert!(again["data"]["content"].as_str().unwrap().contains(wrong), "{again}");
 
     // 12 hours on: the reveal edits the post. (A schedule change wakes the sleeping scheduler.)
@@ -214,8 +204,7 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
 
     // /stats shows the member's streaks.
     let sent = slash(&discord, "3001", "stats", json!([]));
-    discord.dispatch("INTERACTION_CREATE", sent.clone());
-    let stats = callback_for(&discord, &sent).await;
+    let stats = exchange(&discord, sent.clone()).await;
     assert!(
         stats.to_string().contains("Daily streaks") && stats.to_string().contains("right 1 · answered 1"),
         "{stats}"

@@ -65,14 +65,7 @@ async fn a_note_edited_while_the_bot_runs_is_seen_by_ask() {
     );
     bot.notes_source = Some(source);
     let bot = Arc::new(bot);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(tsumiage::discord::gateway::run(
-        bot.clone(),
-        "test-token-never-logged",
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let (stop, task) = super::spawn_gateway(&bot);
     discord.wait_ready(WAIT).await;
     eventually("background tasks", WAIT, || bot.background_starts() == 1).await;
 

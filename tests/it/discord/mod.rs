@@ -57,6 +57,24 @@ pub struct Running {
     _dir: tempfile::TempDir,
 }
 
+/// Runs the bot's gateway client as a task, stopped by sending on the returned channel.
+pub fn spawn_gateway(
+    bot: &Arc<Bot>,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(tsumiage::discord::gateway::run(
+        bot.clone(),
+        "test-token-never-logged",
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    (stop, task)
+}
+
 pub async fn start_with(adjust: impl FnOnce(&mut Config, &mut Option<Duration>)) -> Running {
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -66,14 +84,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config, &mut Option<Duration>))
     let mut bot = bot(config, &dir);
     bot.artificial_delay = delay;
     let bot = Arc::new(bot);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(tsumiage::discord::gateway::run(
-        bot.clone(),
-        "test-token-never-logged",
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let (stop, task) = spawn_gateway(&bot);
     discord.wait_ready(WAIT).await;
     discord
         .wait_for("commands registered", WAIT, |r| {
@@ -167,6 +178,12 @@ pub fn modal_submit(discord: &FakeDiscord, user_id: &str, custom_id: &str, field
 }
 
 /// The callback body (`{type, data}`) the bot sent for the interaction `sent`.
+/// Sends an interaction over the gateway and waits for the bot's first response to it.
+pub async fn exchange(discord: &FakeDiscord, interaction: Value) -> Value {
+    discord.dispatch("INTERACTION_CREATE", interaction.clone());
+    callback_for(discord, &interaction).await
+}
+
 pub async fn callback_for(discord: &FakeDiscord, sent: &Value) -> Value {
     let path = format!(
         "/api/v10/interactions/{}/{}/callback",
