@@ -1,46 +1,9 @@
 //! The `tsumiage` binary as a user runs it: index built on first use and on change, `ask` in text and
 //! JSON, `answer` from standard input, `check` exit codes, and clear errors for bad input.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-use crate::util::binary;
+use crate::util::Workspace;
 
 const KINESIS: &str = "---\nservice: Kinesis\n---\n# Kinesis\n\n## データ保持期間\n\n- 既定は 24 時間、最大 365 日\n\n出典: https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html\n\n## シャードの分割\n\n- トラフィックが増えたらシャードを分割する\n";
-
-struct Workspace {
-    dir: tempfile::TempDir,
-}
-
-impl Workspace {
-    fn new() -> Workspace {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("notes")).unwrap();
-        std::fs::write(dir.path().join("notes/kinesis.md"), KINESIS).unwrap();
-        Workspace { dir }
-    }
-
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(binary())
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("TSUMIAGE_LOCALE", "en")
-            .env_remove("TSUMIAGE_NOTES")
-            .env_remove("TSUMIAGE_INDEX")
-            .env_remove("TSUMIAGE_CONFIG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).unwrap();
-        }
-        drop(input);
-        child.wait_with_output().unwrap()
-    }
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -48,8 +11,8 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn ask_builds_the_index_once_and_again_when_notes_change() {
-    let workspace = Workspace::new();
-    let first = workspace.run(&["ask", "Kinesis", "のデータ保持期間の最大は?"], None);
+    let workspace = workspace();
+    let first = workspace.run(&["ask", "Kinesis", "のデータ保持期間の最大は?"], "");
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(
         text(&first.stderr).contains("No index yet: building it"),
@@ -63,7 +26,7 @@ fn ask_builds_the_index_once_and_again_when_notes_change() {
     assert!(stdout.contains("**最大**"), "{stdout}");
     assert!(stdout.contains("source: https://docs.aws.amazon.com/"), "{stdout}");
 
-    let second = workspace.run(&["ask", "シャード"], None);
+    let second = workspace.run(&["ask", "シャード"], "");
     assert!(
         text(&second.stderr).is_empty(),
         "no rebuild expected: {}",
@@ -75,7 +38,7 @@ fn ask_builds_the_index_once_and_again_when_notes_change() {
         "# SQS\n\n## 可視性タイムアウト\n\n- 既定 30 秒\n",
     )
     .unwrap();
-    let third = workspace.run(&["ask", "可視性タイムアウト"], None);
+    let third = workspace.run(&["ask", "可視性タイムアウト"], "");
     assert!(
         text(&third.stderr).contains("Notes changed: rebuilding the index"),
         "{}",
@@ -90,8 +53,8 @@ fn ask_builds_the_index_once_and_again_when_notes_change() {
 
 #[test]
 fn ask_json_has_the_documented_shape() {
-    let workspace = Workspace::new();
-    let output = workspace.run(&["ask", "--json", "--top", "1", "shard", "シャード"], None);
+    let workspace = workspace();
+    let output = workspace.run(&["ask", "--json", "--top", "1", "shard", "シャード"], "");
     assert!(output.status.success(), "{}", text(&output.stderr));
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["query"], "shard シャード");
@@ -111,12 +74,12 @@ fn ask_json_has_the_documented_shape() {
 
 #[test]
 fn any_query_text_is_accepted_and_no_hits_is_said_plainly() {
-    let workspace = Workspace::new();
+    let workspace = workspace();
     for query in ["\"(", "🙂", "AND OR", "field:value*"] {
-        let output = workspace.run(&["ask", query], None);
+        let output = workspace.run(&["ask", query], "");
         assert!(output.status.success(), "{query}: {}", text(&output.stderr));
     }
-    let output = workspace.run(&["ask", "Kenesis"], None);
+    let output = workspace.run(&["ask", "Kenesis"], "");
     let stdout = text(&output.stdout);
     assert!(stdout.contains("No notes match."), "{stdout}");
     assert!(stdout.contains("Did you mean: kinesis"), "{stdout}");
@@ -124,9 +87,9 @@ fn any_query_text_is_accepted_and_no_hits_is_said_plainly() {
 
 #[test]
 fn answer_reads_a_question_from_stdin() {
-    let workspace = Workspace::new();
+    let workspace = workspace();
     let question = "Kinesis Data Streams のデータ保持期間の最大は?\nA. 24 時間\nB. 365 日\nC. 14 日\n";
-    let output = workspace.run(&["answer", "--json", "-"], Some(question));
+    let output = workspace.run(&["answer", "--json", "-"], question);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["best"], serde_json::json!(["B"]));
@@ -135,7 +98,7 @@ fn answer_reads_a_question_from_stdin() {
     assert_eq!(choices[1]["evidence"]["id"], "kinesis.md#データ保持期間");
     assert_eq!(choices[1]["evidence"]["line"], 6);
 
-    let human = workspace.run(&["answer"], Some(question));
+    let human = workspace.run(&["answer"], question);
     assert!(
         text(&human.stdout).contains("Best supported: B"),
         "{}",
@@ -145,8 +108,8 @@ fn answer_reads_a_question_from_stdin() {
 
 #[test]
 fn answer_explains_what_is_wrong_with_its_input() {
-    let workspace = Workspace::new();
-    let output = workspace.run(&["answer"], Some("What is the retention period?"));
+    let workspace = workspace();
+    let output = workspace.run(&["answer"], "What is the retention period?");
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("no choices found"), "{stderr}");
@@ -155,8 +118,8 @@ fn answer_explains_what_is_wrong_with_its_input() {
 
 #[test]
 fn check_names_file_and_line_and_fails_on_errors() {
-    let workspace = Workspace::new();
-    let ok = workspace.run(&["check"], None);
+    let workspace = workspace();
+    let ok = workspace.run(&["check"], "");
     assert!(ok.status.success(), "{}", text(&ok.stdout));
     std::fs::write(
         workspace.dir.path().join("notes/broken.md"),
@@ -164,7 +127,7 @@ fn check_names_file_and_line_and_fails_on_errors() {
     )
     .unwrap();
     std::fs::write(workspace.dir.path().join("notes/blob.md"), b"\x00\x01\x02").unwrap();
-    let bad = workspace.run(&["check"], None);
+    let bad = workspace.run(&["check"], "");
     assert_eq!(bad.status.code(), Some(1));
     let stdout = text(&bad.stdout);
     assert!(
@@ -177,10 +140,14 @@ fn check_names_file_and_line_and_fails_on_errors() {
     );
     assert!(stdout.contains("notes/blob.md:1: error: binary file"), "{stdout}");
     // The good note is still searchable.
-    let ask = workspace.run(&["ask", "シャード"], None);
+    let ask = workspace.run(&["ask", "シャード"], "");
     assert!(
         text(&ask.stdout).contains("Kinesis > シャードの分割"),
         "{}",
         text(&ask.stdout)
     );
+}
+
+fn workspace() -> Workspace {
+    Workspace::with_notes(&[("kinesis.md", KINESIS)])
 }

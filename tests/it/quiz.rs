@@ -4,59 +4,18 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use tsumiage::clock::Timestamp;
 use tsumiage::store::{SessionEnd, SqliteStore, Store};
 
-use crate::util::binary;
+use crate::util::Workspace;
 
 const NOTES: &str = "---\nservice: Kinesis\n---\n# Kinesis\n\n## データ保持期間\n\n- 既定の保持期間は 24 時間\n- 最大 365 日まで延長できる\n\n## シャード\n\n- 1 シャードの書き込みは毎秒 1 MB まで\n";
 
 /// Three questions whose right answer is always B, so the order does not matter to the test.
 const BANK: &str = "---\nkind: questions\nservice: Kinesis\n---\n# Kinesis の問題\n\n## kin-t1\n\n既定の保持期間は?\n\n- [ ] 1 時間\n- [x] 24 時間\n- [ ] 7 日\n\n解説: 既定は 24 時間。\n\n参照: kinesis.md#データ保持期間\n\n## kin-t2\n\n最大の保持期間は?\n\n- [ ] 7 日\n- [x] 365 日\n- [ ] 30 日\n\n解説: 365 日まで延長できる。\n\n参照: kinesis.md#データ保持期間\n\n## kin-t3\n\n1 シャードの書き込み上限は?\n\n- [ ] 10 MB/秒\n- [x] 1 MB/秒\n- [ ] 100 KB/秒\n\n解説: 毎秒 1 MB。\n\n参照: kinesis.md#シャード\n";
-
-struct Workspace {
-    dir: tempfile::TempDir,
-}
-
-impl Workspace {
-    fn new() -> Workspace {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("notes/questions")).unwrap();
-        std::fs::write(dir.path().join("notes/kinesis.md"), NOTES).unwrap();
-        std::fs::write(dir.path().join("notes/questions/kinesis.md"), BANK).unwrap();
-        Workspace { dir }
-    }
-
-    fn store_path(&self) -> PathBuf {
-        self.dir.path().join("data/tsumiage.sqlite")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(binary());
-        command
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("TSUMIAGE_LOCALE", "en")
-            .env_remove("TSUMIAGE_NOTES")
-            .env_remove("TSUMIAGE_INDEX")
-            .env_remove("TSUMIAGE_CONFIG")
-            .env_remove("TSUMIAGE_STORE")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
-    }
-
-    fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self.command(args).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -73,7 +32,7 @@ fn line_of(path: &Path, needle: &str) -> usize {
 
 #[test]
 fn a_full_quiz_plays_through_stdin_and_ends_with_a_summary() {
-    let workspace = Workspace::new();
+    let workspace = workspace();
     let output = workspace.run(
         &["quiz", "--count", "3", "--bank-only", "--user", "alice", "--seed", "1"],
         "b\nB\n b \n",
@@ -114,7 +73,7 @@ fn a_full_quiz_plays_through_stdin_and_ends_with_a_summary() {
 
 #[test]
 fn misses_flags_and_review() {
-    let workspace = Workspace::new();
+    let workspace = workspace();
     // A wrong pick, a flag on it after the reveal, a letter that is not a choice, then two right answers.
     let output = workspace.run(
         &["quiz", "--count", "3", "--bank-only", "--user", "bob", "--seed", "1"],
@@ -155,7 +114,7 @@ fn misses_flags_and_review() {
 
 #[test]
 fn a_topic_without_bank_questions_is_quizzed_from_the_notes() {
-    let workspace = Workspace::new();
+    let workspace = workspace();
     let sqs = "---\nservice: SQS\n---\n# SQS\n\n## 可視性タイムアウト\n\n- 既定の可視性タイムアウトは 30 秒\n- 処理中のメッセージは他のコンシューマーから見えない\n\n## メッセージ保持期間\n\n- 既定の保持期間は 4 日、最大 14 日\n- 期限を過ぎたメッセージは削除される\n\n## ロングポーリング\n\n- ReceiveMessage の待ち時間を最大 20 秒にして空の応答を減らす\n- WaitTimeSeconds で指定する\n";
     std::fs::write(workspace.dir.path().join("notes/sqs.md"), sqs).unwrap();
     let output = workspace.run(
@@ -185,7 +144,7 @@ fn lines_of(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
 
 #[test]
 fn a_quiz_killed_mid_session_keeps_its_answer_once_and_is_closed_on_restart() {
-    let workspace = Workspace::new();
+    let workspace = workspace();
     let mut child = workspace
         .command(&["quiz", "--count", "3", "--bank-only", "--user", "kim", "--seed", "1"])
         .spawn()
@@ -211,7 +170,7 @@ fn a_quiz_killed_mid_session_keeps_its_answer_once_and_is_closed_on_restart() {
     drop(stdin);
 
     {
-        let store = SqliteStore::open(&workspace.store_path()).unwrap();
+        let store = SqliteStore::open(&store_path(&workspace)).unwrap();
         let unfinished = store.unfinished_sessions().unwrap();
         assert_eq!(unfinished.len(), 1, "the killed session is still open");
         let attempts = store.attempts(unfinished[0].id).unwrap();
@@ -246,7 +205,7 @@ fn a_quiz_killed_mid_session_keeps_its_answer_once_and_is_closed_on_restart() {
         text(&again.stdout)
     );
 
-    let mut store = SqliteStore::open(&workspace.store_path()).unwrap();
+    let mut store = SqliteStore::open(&store_path(&workspace)).unwrap();
     assert!(store.unfinished_sessions().unwrap().is_empty());
     assert!(
         store
@@ -260,4 +219,12 @@ fn a_quiz_killed_mid_session_keeps_its_answer_once_and_is_closed_on_restart() {
     assert_eq!(scores.len(), 1);
     assert_eq!((scores[0].points, scores[0].rank), (1, 1));
     assert_eq!(store.attempts(1).unwrap().len(), 1);
+}
+
+fn workspace() -> Workspace {
+    Workspace::with_notes(&[("kinesis.md", NOTES), ("questions/kinesis.md", BANK)])
+}
+
+fn store_path(workspace: &Workspace) -> PathBuf {
+    workspace.dir.path().join("data/tsumiage.sqlite")
 }

@@ -1,6 +1,8 @@
 //! Shared helpers: the shipped notes loaded and indexed once per test run, and the CLI binary.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use tsumiage::index::NoteIndex;
@@ -31,4 +33,46 @@ pub fn shipped() -> &'static Shipped {
 
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tsumiage"))
+}
+
+/// A temporary folder with notes, in which the CLI runs as a user would run it (English messages, none of
+/// the developer's `TSUMIAGE_*` settings).
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// `files` are `(path under notes/, text)`.
+    pub fn with_notes(files: &[(&str, &str)]) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join("notes").join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        Workspace { dir }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(binary());
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("TSUMIAGE_LOCALE", "en")
+            .env_remove("TSUMIAGE_NOTES")
+            .env_remove("TSUMIAGE_INDEX")
+            .env_remove("TSUMIAGE_CONFIG")
+            .env_remove("TSUMIAGE_STORE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Runs the CLI with `stdin` as its standard input and waits for it.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self.command(args).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
 }
