@@ -18,6 +18,7 @@ pub mod questions;
 pub mod quiz;
 pub mod schedule;
 pub mod scheduler;
+pub mod scoring;
 pub mod search;
 pub mod srs;
 pub mod store;
