@@ -28,7 +28,12 @@ pub fn normalize_with_offsets(text: &str) -> Vec<NormalizedChar> {
                 to: from + 1,
             });
         } else if is_nfkc_stable(ch) && !voicing_follows {
-            push_lowercase(&mut out, ch, from, from + ch.len_utf8());
+            // Kana and kanji have no case.
+            out.push(NormalizedChar {
+                ch,
+                from,
+                to: from + ch.len_utf8(),
+            });
         } else {
             // Slow path: compose with following voicing marks (half-width ｶﾞ is two characters).
             let mut unit = vec![ch];

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
-use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::schema::{Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, doc};
 
@@ -20,7 +20,7 @@ use crate::notes::{NoteKind, NoteSet, Section};
 use crate::synonyms::Synonyms;
 
 /// Bump when the schema, the analysers or what is indexed changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const BIGRAM: &str = "tsumiage_bigram";
 const WORD_PARTS: &str = "tsumiage_word_parts";
@@ -107,22 +107,28 @@ pub struct NoteIndex {
 
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let text_with = |tokenizer: &str, stored: bool| {
+    // Only the body keeps positions: `answer` counts the sections that hold a word as a phrase of its
+    // bigrams; ranking reads term frequencies alone (`scoring`).
+    let text_with = |tokenizer: &str, record: IndexRecordOption, stored: bool| {
         let indexing = TextFieldIndexing::default()
             .set_tokenizer(tokenizer)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+            .set_index_option(record);
         let options = TextOptions::default().set_indexing_options(indexing);
         if stored { options.set_stored() } else { options }
     };
+    let frequencies = IndexRecordOption::WithFreqs;
     let fields = Fields {
-        id: builder.add_text_field("id", STRING | STORED),
+        id: builder.add_text_field("id", STORED),
         path: builder.add_text_field("path", STORED),
         line: builder.add_u64_field("line", STORED),
         title: builder.add_text_field("title", STORED),
-        heading: builder.add_text_field("heading", text_with(BIGRAM, true)),
-        body: builder.add_text_field("body", text_with(BIGRAM, false)),
-        parts: builder.add_text_field("parts", text_with(WORD_PARTS, false)),
-        tags: builder.add_text_field("tags", text_with(BIGRAM, false)),
+        heading: builder.add_text_field("heading", text_with(BIGRAM, frequencies, true)),
+        body: builder.add_text_field(
+            "body",
+            text_with(BIGRAM, IndexRecordOption::WithFreqsAndPositions, false),
+        ),
+        parts: builder.add_text_field("parts", text_with(WORD_PARTS, frequencies, false)),
+        tags: builder.add_text_field("tags", text_with(BIGRAM, frequencies, false)),
         text: builder.add_text_field("text", STORED),
         sources: builder.add_text_field("sources", STORED),
     };
@@ -230,8 +236,8 @@ impl NoteIndex {
             let (schema, fields) = schema();
             let index = Index::create(directory, schema, tantivy::IndexSettings::default())?;
             register_tokenizers(&index);
-            let meta = fill(&index, fields, set, progress)?;
-            write_sidecars(&staging, set, &meta)?;
+            let (meta, side) = fill(&index, fields, set, progress)?;
+            write_sidecars(&staging, &side, &meta)?;
             drop(index);
             // A same-named generation that is not complete (tampered with, or from a crashed rename) goes.
             let _ = fs::remove_dir_all(&final_dir);
@@ -256,15 +262,15 @@ impl NoteIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         register_tokenizers(&index);
-        let meta = fill(&index, fields, set, &mut |_| {})?;
+        let (meta, side) = fill(&index, fields, set, &mut |_| {})?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(NoteIndex {
             index,
             reader,
             fields,
             meta,
-            vocabulary: vocabulary_of(set),
-            harvested: harvest(set),
+            vocabulary: side.vocabulary,
+            harvested: side.harvested,
         })
     }
 
@@ -281,12 +287,42 @@ impl NoteIndex {
     }
 }
 
+/// What is kept beside the tantivy index: the notes' vocabulary and the synonym pairs they write.
+struct SideData {
+    vocabulary: Vocabulary,
+    harvested: Synonyms,
+}
+
+/// Indexes the searchable sections of `set`; the side data is computed meanwhile on another thread, as
+/// tantivy's own indexing thread does the heavy part.
 fn fill(
     index: &Index,
     fields: Fields,
     set: &NoteSet,
     progress: &mut dyn FnMut(BuildProgress),
-) -> Result<IndexMeta, IndexError> {
+) -> Result<(IndexMeta, SideData), IndexError> {
+    std::thread::scope(|scope| {
+        let side = scope.spawn(|| SideData {
+            vocabulary: vocabulary_of(set),
+            harvested: harvest(set),
+        });
+        let indexed = add_sections(index, fields, set, progress)?;
+        let side = side.join().expect("computing the vocabulary does not panic");
+        let meta = IndexMeta {
+            schema_version: SCHEMA_VERSION,
+            fingerprint: fingerprint_hex(set.fingerprint),
+            sections: indexed,
+        };
+        Ok((meta, side))
+    })
+}
+
+fn add_sections(
+    index: &Index,
+    fields: Fields,
+    set: &NoteSet,
+    progress: &mut dyn FnMut(BuildProgress),
+) -> Result<usize, IndexError> {
     let mut writer: IndexWriter = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
     let total = searchable_sections(set).count();
     let mut indexed = 0;
@@ -314,23 +350,18 @@ fn fill(
     }
     writer.commit()?;
     writer.wait_merging_threads()?;
-    Ok(IndexMeta {
-        schema_version: SCHEMA_VERSION,
-        fingerprint: fingerprint_hex(set.fingerprint),
-        sections: indexed,
-    })
+    Ok(indexed)
 }
 
-fn write_sidecars(dir: &Path, set: &NoteSet, meta: &IndexMeta) -> Result<(), IndexError> {
-    let vocabulary = vocabulary_of(set);
-    let mut entries: Vec<_> = vocabulary.counts.iter().collect();
+fn write_sidecars(dir: &Path, side: &SideData, meta: &IndexMeta) -> Result<(), IndexError> {
+    let mut entries: Vec<_> = side.vocabulary.counts.iter().collect();
     entries.sort();
     let vocabulary_text: String = entries
         .iter()
         .map(|(word, count)| format!("{word}\t{count}\n"))
         .collect();
     write_synced(&dir.join(VOCABULARY), vocabulary_text.as_bytes())?;
-    let harvested: String = harvest(set).groups().iter().map(|g| g.join(", ") + "\n").collect();
+    let harvested: String = side.harvested.groups().iter().map(|g| g.join(", ") + "\n").collect();
     write_synced(&dir.join(HARVESTED), harvested.as_bytes())?;
     // The metadata goes last: its presence marks a complete generation.
     let meta_json = serde_json::to_vec_pretty(meta).expect("metadata serialises");

@@ -3,7 +3,7 @@
 //! no reindex. Groups come from a user-editable file and from pairs the notes write themselves, such as
 //! `可視性タイムアウト (visibility timeout)`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::analysis::{Script, normalize};
 
@@ -142,7 +142,12 @@ impl Synonyms {
     /// merged into each other, so one loose pair cannot chain unrelated words together.
     pub fn harvest<'a>(texts: impl IntoIterator<Item = &'a str>) -> Synonyms {
         let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut seen: HashSet<(String, String)> = HashSet::new();
         for text in texts {
+            // Most sections have no parentheses at all: skip them before normalising.
+            if !text.contains(['(', '（', '﹙']) {
+                continue;
+            }
             let normalized = normalize(text);
             let mut rest = normalized.as_str();
             while let Some(open) = rest.find('(') {
@@ -150,7 +155,7 @@ impl Synonyms {
                 let after = &rest[open + 1..];
                 let Some(close) = after.find(')') else { break };
                 for pair in pairs_of(before, &after[..close]) {
-                    if !pairs.contains(&pair) {
+                    if seen.insert(pair.clone()) {
                         pairs.push(pair);
                     }
                 }
