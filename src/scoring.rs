@@ -9,8 +9,8 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
-use tantivy::query::Bm25Weight;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Searcher, Term};
 
@@ -40,8 +40,10 @@ pub fn top_by_bm25(searcher: &Searcher, bag: &TermBag, top: usize) -> tantivy::R
         found.push(per_segment);
     }
     let total_docs = searcher.num_docs();
-    let mut average_length: HashMap<Field, f32> = HashMap::new();
-    let mut weights: Vec<Option<Bm25Weight>> = Vec::with_capacity(terms.len());
+    // One length table per field (the same for all its terms), then each term's weight from its idf.
+    let mut lengths_of: HashMap<Field, usize> = HashMap::new();
+    let mut length_tables: Vec<LengthTable> = Vec::new();
+    let mut weights: Vec<Option<(f32, usize)>> = Vec::with_capacity(terms.len());
     for ((term, boost), infos) in terms.iter().copied().zip(&found) {
         let doc_freq: u64 = infos.iter().flatten().map(|info| u64::from(info.doc_freq)).sum();
         if doc_freq == 0 || total_docs == 0 {
@@ -49,21 +51,19 @@ pub fn top_by_bm25(searcher: &Searcher, bag: &TermBag, top: usize) -> tantivy::R
             continue;
         }
         let field = term.field();
-        let average = match average_length.get(&field) {
-            Some(average) => *average,
+        let table = match lengths_of.get(&field) {
+            Some(table) => *table,
             None => {
                 let mut tokens = 0;
                 for segment in segments {
                     tokens += segment.inverted_index(field)?.total_num_tokens();
                 }
-                let average = tokens as f32 / total_docs as f32;
-                average_length.insert(field, average);
-                average
+                length_tables.push(LengthTable::new(tokens as f32 / total_docs as f32));
+                lengths_of.insert(field, length_tables.len() - 1);
+                length_tables.len() - 1
             }
         };
-        weights.push(Some(
-            Bm25Weight::for_one_term_without_explain(doc_freq, total_docs, average).boost_by(*boost),
-        ));
+        weights.push(Some((boost * idf(doc_freq, total_docs) * (1.0 + K1), table)));
     }
 
     let mut best = TopK::new(top);
@@ -72,9 +72,10 @@ pub fn top_by_bm25(searcher: &Searcher, bag: &TermBag, top: usize) -> tantivy::R
         // The few fields' readers, opened once per segment rather than once per term.
         let mut readers = HashMap::new();
         for (index, (((term, _), infos), weight)) in terms.iter().copied().zip(&found).zip(&weights).enumerate() {
-            let (Some(info), Some(weight)) = (&infos[segment_ord], weight) else {
+            let (Some(info), Some((weight, table))) = (&infos[segment_ord], weight) else {
                 continue;
             };
+            let length_factor = &length_tables[*table].factor;
             let field = term.field();
             let (inverted, lengths) = match readers.entry(field) {
                 Entry::Occupied(open) => open.into_mut(),
@@ -90,7 +91,8 @@ pub fn top_by_bm25(searcher: &Searcher, bag: &TermBag, top: usize) -> tantivy::R
                 for (&doc, &freq) in postings.docs().iter().zip(postings.freqs()) {
                     let score = &mut scores[doc as usize];
                     if !boosting || *score > 0.0 {
-                        *score += weight.score(lengths.fieldnorm_id(doc), freq);
+                        let freq = freq as f32;
+                        *score += weight * freq / (freq + length_factor[lengths.fieldnorm_id(doc) as usize]);
                     }
                 }
                 postings.advance();
@@ -104,6 +106,33 @@ pub fn top_by_bm25(searcher: &Searcher, bag: &TermBag, top: usize) -> tantivy::R
         }
     }
     Ok(best.into_sorted())
+}
+
+/// BM25's parameters, tantivy's values.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// tantivy's idf: `ln(1 + (N - n + 0.5) / (n + 0.5))`.
+fn idf(doc_freq: u64, total_docs: u64) -> f32 {
+    let n = doc_freq as f32;
+    (1.0 + (total_docs as f32 - n + 0.5) / (n + 0.5)).ln()
+}
+
+/// BM25's length normalisation, `k1 · (1 - b + b · length / average)`, for each of the 256 lengths a
+/// field-norm byte can stand for: computed once per field and query rather than once per term.
+struct LengthTable {
+    factor: [f32; 256],
+}
+
+impl LengthTable {
+    fn new(average_length: f32) -> Self {
+        let mut factor = [0.0; 256];
+        for (id, slot) in factor.iter_mut().enumerate() {
+            let length = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
+            *slot = K1 * (1.0 - B + B * length / average_length);
+        }
+        LengthTable { factor }
+    }
 }
 
 /// The `k` best of the scores offered, kept sorted best first; `k` is a page of results, so an insertion
