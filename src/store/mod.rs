@@ -61,6 +61,8 @@ pub struct QuizState {
     /// The quiz, serialised by the adapter (JSON).
     pub state: String,
     pub lease: Lease,
+    /// The session has ended (its last effects may still be pending).
+    pub ended: bool,
 }
 
 /// Who drives a quiz's deadlines, and until when, unless renewed.
@@ -318,12 +320,12 @@ pub trait Store {
         state: &str,
         effects: &[NewEffect],
     ) -> Result<SessionId>;
-    /// A running quiz's stored state (`None` once it ended, and for a session without state: a terminal
-    /// quiz, or one from before quizzes were stored).
+    /// A quiz's stored state, ended or not (`None` for a session without state: a terminal quiz, or one
+    /// from before quizzes were stored).
     fn quiz_state(&self, session: SessionId) -> Result<Option<QuizState>>;
     /// The unfinished quiz with a state in `channel`.
     fn running_quiz(&self, channel: &str) -> Result<Option<QuizState>>;
-    /// Every unfinished quiz with a state.
+    /// Every quiz with a state that is unfinished or still has effects to carry out.
     fn running_quizzes(&self) -> Result<Vec<QuizState>>;
     /// Saves `state` if the stored version is still `based_on` and the session has not ended, recording
     /// `effects` after those already recorded, in one transaction.
@@ -331,6 +333,7 @@ pub trait Store {
     -> Result<Cas>;
     /// Takes, renews or steals the lease: succeeds when `owner` holds it already, or nobody does, or it
     /// expired at or before `now`; then `owner` holds it until `until`. `false`: someone else holds it.
+    /// (An ended session's lease can be taken too: its last effects may be pending.)
     fn take_lease(&mut self, session: SessionId, owner: &str, now: Timestamp, until: Timestamp) -> Result<bool>;
     /// A session's effects in order, sent or not.
     fn quiz_effects(&self, session: SessionId) -> Result<Vec<QuizEffect>>;

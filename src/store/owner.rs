@@ -95,6 +95,7 @@ mod tests {
                 owner: owner.into(),
                 until: until.map(Timestamp),
             },
+            ended: false,
         }
     }
 

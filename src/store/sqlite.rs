@@ -395,7 +395,7 @@ fn insert_effects(
     Ok(())
 }
 
-const QUIZ_COLUMNS: &str = "id, channel, version, state, owner, lease_until_ms";
+const QUIZ_COLUMNS: &str = "id, channel, version, state, owner, lease_until_ms, ended_ms IS NOT NULL";
 
 fn quiz_from_row(row: &rusqlite::Row) -> rusqlite::Result<QuizState> {
     Ok(QuizState {
@@ -407,6 +407,7 @@ fn quiz_from_row(row: &rusqlite::Row) -> rusqlite::Result<QuizState> {
             owner: row.get(4)?,
             until: row.get::<_, Option<i64>>(5)?.map(Timestamp),
         },
+        ended: row.get(6)?,
     })
 }
 
@@ -456,7 +457,7 @@ impl Store for SqliteStore {
     }
 
     fn quiz_state(&self, session: SessionId) -> Result<Option<QuizState>> {
-        let sql = format!("SELECT {QUIZ_COLUMNS} FROM sessions WHERE id = ?1 AND ended_ms IS NULL AND state IS NOT NULL");
+        let sql = format!("SELECT {QUIZ_COLUMNS} FROM sessions WHERE id = ?1 AND state IS NOT NULL");
         Ok(self.connection.query_row(&sql, [session], quiz_from_row).optional()?)
     }
 
@@ -468,8 +469,11 @@ impl Store for SqliteStore {
     }
 
     fn running_quizzes(&self) -> Result<Vec<QuizState>> {
-        let sql =
-            format!("SELECT {QUIZ_COLUMNS} FROM sessions WHERE ended_ms IS NULL AND state IS NOT NULL ORDER BY id");
+        let sql = format!(
+            "SELECT {QUIZ_COLUMNS} FROM sessions WHERE state IS NOT NULL AND (ended_ms IS NULL OR EXISTS (
+                 SELECT 1 FROM quiz_effects e WHERE e.session_id = sessions.id AND e.sent_ms IS NULL))
+             ORDER BY id"
+        );
         let mut statement = self.connection.prepare(&sql)?;
         let rows = statement.query_map([], quiz_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -502,8 +506,7 @@ impl Store for SqliteStore {
         self.write(|tx| {
             let changed = tx.execute(
                 "UPDATE sessions SET owner = ?2, lease_until_ms = ?4
-                 WHERE id = ?1 AND ended_ms IS NULL
-                   AND (owner = ?2 OR lease_until_ms IS NULL OR lease_until_ms <= ?3)",
+                 WHERE id = ?1 AND (owner = ?2 OR lease_until_ms IS NULL OR lease_until_ms <= ?3)",
                 params![session, owner, now.0, until.0],
             )?;
             Ok(changed > 0)
@@ -1364,7 +1367,7 @@ mod tests {
             .unwrap();
         let stored = store.running_quiz("c").unwrap().unwrap();
         assert_eq!((stored.session, stored.version, stored.state.as_str()), (session, 1, "s1"));
-        assert_eq!(stored.lease.owner, "replica:a");
+        assert_eq!((stored.lease.owner.as_str(), stored.ended), ("replica:a", false));
         // Two replicas load version 1; the first save wins, the second is refused.
         let mut other = SqliteStore::open(&dir.path().join("data/t.sqlite")).unwrap();
         assert_eq!(
@@ -1408,6 +1411,12 @@ mod tests {
             Cas::Conflict
         );
         assert!(store.running_quiz("c").unwrap().is_none());
+        assert!(store.quiz_state(session).unwrap().unwrap().ended);
+        // Ended, with effects still to carry out: still listed, until they are done.
+        assert_eq!(store.running_quizzes().unwrap().len(), 1);
+        for name in ["reveal:0", "ask:1", "finish"] {
+            store.mark_effect_sent(session, name, None, Timestamp(12)).unwrap();
+        }
         assert!(store.running_quizzes().unwrap().is_empty());
         // Terminal sessions have no state: never listed as quizzes to take over.
         store.start_session(&quiz_session("terminal:alice")).unwrap();
@@ -1427,9 +1436,10 @@ mod tests {
         let lease = store.quiz_state(session).unwrap().unwrap().lease;
         assert_eq!((lease.owner.as_str(), lease.until), ("replica:b", Some(Timestamp(260))));
         assert!(!store.take_lease(session, "replica:a", Timestamp(170), Timestamp(270)).unwrap());
-        // An ended session has no lease to take.
+        // An ended session's lease still expires and can be taken: its last effects may be pending.
         store.finish_session(session, SessionEnd::Stopped, Timestamp(300), &[]).unwrap();
-        assert!(!store.take_lease(session, "replica:b", Timestamp(400), Timestamp(500)).unwrap());
+        assert!(!store.take_lease(session, "replica:a", Timestamp(259), Timestamp(500)).unwrap());
+        assert!(store.take_lease(session, "replica:a", Timestamp(400), Timestamp(500)).unwrap());
     }
 
     #[test]
