@@ -282,21 +282,18 @@ fn apply<T>(
         let state = serde_json::to_string(&quiz)?;
         // Nothing changed (a tick before the deadline, a refused input): nothing to save.
         if state == stored.state {
-            return Ok(Some(Applied {
-                quiz,
-                value,
-            }));
+            return Ok(Some(Applied { quiz, value }));
         }
         match store.save_quiz_state(stored.session, stored.version, &state, &effects_of(&events), now)? {
             Cas::Saved(_) => {
                 drop(store);
                 bot.quizzes.wake(stored.session);
-                return Ok(Some(Applied {
-                    quiz,
-                    value,
-                }));
+                return Ok(Some(Applied { quiz, value }));
             }
-            Cas::Conflict => tracing::debug!(session = stored.session, "quiz saved by another replica first: retrying"),
+            Cas::Conflict => tracing::debug!(
+                session = stored.session,
+                "quiz saved by another replica first: retrying"
+            ),
         }
     }
     anyhow::bail!("the quiz kept changing under this replica ({CAS_TRIES} tries)")
@@ -642,7 +639,9 @@ fn sweep_once(bot: &Arc<Bot>) -> anyhow::Result<()> {
         match owner::takeover(&quiz, &bot.replica, driving, saved.session.next_deadline(), now) {
             Takeover::Leave => {}
             Takeover::Resume => {
-                let Some(bell) = bot.quizzes.claim(quiz.session, true) else { continue };
+                let Some(bell) = bot.quizzes.claim(quiz.session, true) else {
+                    continue;
+                };
                 if renew(bot, quiz.session)? {
                     tracing::info!(session = quiz.session, from = %quiz.lease.owner, "taking over a quiz whose lease lapsed");
                     tokio::spawn(drive(bot.clone(), quiz.session, bell));
@@ -659,7 +658,10 @@ fn sweep_once(bot: &Arc<Bot>) -> anyhow::Result<()> {
                     for effect in store.quiz_effects(quiz.session)?.iter().filter(|e| e.sent_at.is_none()) {
                         store.mark_effect_sent(quiz.session, &effect.effect, None, now)?;
                     }
-                    tracing::info!(session = quiz.session, "closed a quiz left without a replica for too long");
+                    tracing::info!(
+                        session = quiz.session,
+                        "closed a quiz left without a replica for too long"
+                    );
                 }
             }
         }

@@ -329,8 +329,14 @@ pub trait Store {
     fn running_quizzes(&self) -> Result<Vec<QuizState>>;
     /// Saves `state` if the stored version is still `based_on` and the session has not ended, recording
     /// `effects` after those already recorded, in one transaction.
-    fn save_quiz_state(&mut self, session: SessionId, based_on: i64, state: &str, effects: &[NewEffect], at: Timestamp)
-    -> Result<Cas>;
+    fn save_quiz_state(
+        &mut self,
+        session: SessionId,
+        based_on: i64,
+        state: &str,
+        effects: &[NewEffect],
+        at: Timestamp,
+    ) -> Result<Cas>;
     /// Takes, renews or steals the lease: succeeds when `owner` holds it already, or nobody does, or it
     /// expired at or before `now`; then `owner` holds it until `until`. `false`: someone else holds it.
     /// (An ended session's lease can be taken too: its last effects may be pending.)
@@ -338,8 +344,13 @@ pub trait Store {
     /// A session's effects in order, sent or not.
     fn quiz_effects(&self, session: SessionId) -> Result<Vec<QuizEffect>>;
     /// Marks an effect carried out (with the message it posted); a second call changes nothing.
-    fn mark_effect_sent(&mut self, session: SessionId, effect: &str, message_id: Option<&str>, at: Timestamp)
-    -> Result<()>;
+    fn mark_effect_sent(
+        &mut self,
+        session: SessionId,
+        effect: &str,
+        message_id: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()>;
     /// The last question shown in a channel (what `/flag` without an id flags).
     fn set_last_shown(&mut self, channel: &str, question_id: &str, at: Timestamp) -> Result<()>;
     fn last_shown(&self, channel: &str) -> Result<Option<String>>;

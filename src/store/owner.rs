@@ -66,7 +66,13 @@ pub enum Takeover {
 /// Decides for `quiz` at `now`, by replica `me` (`driving`: a task of this replica drives it already);
 /// `next_deadline` is the quiz's own next deadline, `None` once it has finished (its last effects may
 /// still be pending).
-pub fn takeover(quiz: &QuizState, me: &str, driving: bool, next_deadline: Option<Timestamp>, now: Timestamp) -> Takeover {
+pub fn takeover(
+    quiz: &QuizState,
+    me: &str,
+    driving: bool,
+    next_deadline: Option<Timestamp>,
+    now: Timestamp,
+) -> Takeover {
     if driving {
         return Takeover::Leave;
     }
@@ -104,21 +110,33 @@ mod tests {
         let now = Timestamp(1_000_000);
         let soon = Some(Timestamp(1_005_000));
         // Another replica's live lease.
-        assert_eq!(takeover(&quiz("b", Some(1_000_001)), "a", false, soon, now), Takeover::Leave);
+        assert_eq!(
+            takeover(&quiz("b", Some(1_000_001)), "a", false, soon, now),
+            Takeover::Leave
+        );
         // Lapsed exactly now, or long ago with a deadline still ahead or just past: resume.
-        assert_eq!(takeover(&quiz("b", Some(1_000_000)), "a", false, soon, now), Takeover::Resume);
+        assert_eq!(
+            takeover(&quiz("b", Some(1_000_000)), "a", false, soon, now),
+            Takeover::Resume
+        );
         assert_eq!(
             takeover(&quiz("b", Some(10)), "a", false, Some(Timestamp(999_000)), now),
             Takeover::Resume
         );
         // Our own lease (a task that ended, say) and a quiz never leased are ours to resume.
-        assert_eq!(takeover(&quiz("a", Some(2_000_000)), "a", false, soon, now), Takeover::Resume);
+        assert_eq!(
+            takeover(&quiz("a", Some(2_000_000)), "a", false, soon, now),
+            Takeover::Resume
+        );
         assert_eq!(takeover(&quiz("b", None), "a", false, soon, now), Takeover::Resume);
         // Already driven here.
         assert_eq!(takeover(&quiz("a", Some(10)), "a", true, soon, now), Takeover::Leave);
         // The deadline passed more than 10 minutes ago: closed, not resumed.
         let stale = Some(Timestamp(now.0 - STALE_AFTER_MS - 1));
-        assert_eq!(takeover(&quiz("b", Some(10)), "a", false, stale, now), Takeover::Interrupted);
+        assert_eq!(
+            takeover(&quiz("b", Some(10)), "a", false, stale, now),
+            Takeover::Interrupted
+        );
         // A finished quiz whose scoreboard is pending is resumed to post it, however old.
         assert_eq!(takeover(&quiz("b", Some(10)), "a", false, None, now), Takeover::Resume);
     }

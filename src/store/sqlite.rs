@@ -230,7 +230,9 @@ impl SqliteStore {
     fn migrate(&mut self) -> Result<()> {
         let version = self.schema_version()?;
         for (step, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-            let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let transaction = self
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Replicas sharing the file may open it at the same moment: the step runs once, in whichever
             // takes the write lock first; the other finds it done.
             let now: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
@@ -248,7 +250,9 @@ impl SqliteStore {
     /// One write transaction, taking the write lock at once: a deferred transaction that reads first
     /// fails with SQLITE_BUSY, without waiting, when another connection (another replica) wrote since.
     fn write<T>(&mut self, work: impl FnOnce(&Transaction) -> rusqlite::Result<T>) -> Result<T> {
-        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&transaction)?;
         transaction.commit()?;
         Ok(value)
@@ -432,7 +436,9 @@ impl Store for SqliteStore {
     }
 
     fn start_session(&mut self, session: &NewSession) -> Result<SessionId> {
-        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = insert_session(&transaction, session)?;
         transaction.commit()?;
         Ok(id)
@@ -445,7 +451,9 @@ impl Store for SqliteStore {
         state: &str,
         effects: &[NewEffect],
     ) -> Result<SessionId> {
-        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = insert_session(&transaction, session)?;
         transaction.execute(
             "UPDATE sessions SET state = ?2, version = 1, lease_until_ms = ?3 WHERE id = ?1",
@@ -653,7 +661,9 @@ impl Store for SqliteStore {
         at: Timestamp,
         scores: &[FinalScore],
     ) -> Result<Recorded> {
-        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ended: Option<Option<i64>> = transaction
             .query_row("SELECT ended_ms FROM sessions WHERE id = ?1", [id], |row| row.get(0))
             .optional()?;
@@ -683,7 +693,9 @@ impl Store for SqliteStore {
             .map(|s| s.id)
             .collect();
         for &id in &unfinished {
-            let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let transaction = self
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             let points: Vec<(UserId, u32)> = {
                 let mut statement = transaction
                     .prepare("SELECT user_id, SUM(correct) FROM attempts WHERE session_id = ?1 GROUP BY user_id")?;
@@ -1366,7 +1378,10 @@ mod tests {
             .start_quiz(&quiz_session("c"), Timestamp(100), "s1", &[effect("ask:0")])
             .unwrap();
         let stored = store.running_quiz("c").unwrap().unwrap();
-        assert_eq!((stored.session, stored.version, stored.state.as_str()), (session, 1, "s1"));
+        assert_eq!(
+            (stored.session, stored.version, stored.state.as_str()),
+            (session, 1, "s1")
+        );
         assert_eq!((stored.lease.owner.as_str(), stored.ended), ("replica:a", false));
         // Two replicas load version 1; the first save wins, the second is refused.
         let mut other = SqliteStore::open(&dir.path().join("data/t.sqlite")).unwrap();
@@ -1398,14 +1413,25 @@ mod tests {
             .map(|e| e.effect)
             .collect();
         assert_eq!(names, ["ask:0", "reveal:0", "ask:1", "finish"]);
-        store.mark_effect_sent(session, "ask:0", Some("m1"), Timestamp(8)).unwrap();
-        store.mark_effect_sent(session, "ask:0", Some("m2"), Timestamp(9)).unwrap();
+        store
+            .mark_effect_sent(session, "ask:0", Some("m1"), Timestamp(8))
+            .unwrap();
+        store
+            .mark_effect_sent(session, "ask:0", Some("m2"), Timestamp(9))
+            .unwrap();
         let first = &store.quiz_effects(session).unwrap()[0];
-        assert_eq!((first.message_id.as_deref(), first.sent_at), (Some("m1"), Some(Timestamp(8))));
+        assert_eq!(
+            (first.message_id.as_deref(), first.sent_at),
+            (Some("m1"), Some(Timestamp(8)))
+        );
         // A second quiz in the channel is refused; once the session ended, saves are conflicts.
-        let busy = store.start_quiz(&quiz_session("c"), Timestamp(100), "x", &[]).unwrap_err();
+        let busy = store
+            .start_quiz(&quiz_session("c"), Timestamp(100), "x", &[])
+            .unwrap_err();
         assert!(matches!(busy, StoreError::ChannelBusy { .. }), "{busy}");
-        store.finish_session(session, SessionEnd::CountReached, Timestamp(10), &[]).unwrap();
+        store
+            .finish_session(session, SessionEnd::CountReached, Timestamp(10), &[])
+            .unwrap();
         assert_eq!(
             store.save_quiz_state(session, 3, "s4", &[], Timestamp(11)).unwrap(),
             Cas::Conflict
@@ -1428,18 +1454,48 @@ mod tests {
         let (_dir, mut store) = open_temp();
         let session = store.start_quiz(&quiz_session("c"), Timestamp(100), "s", &[]).unwrap();
         // Held by a until 100: b cannot take it before then; a renews it.
-        assert!(!store.take_lease(session, "replica:b", Timestamp(50), Timestamp(150)).unwrap());
-        assert!(store.take_lease(session, "replica:a", Timestamp(60), Timestamp(160)).unwrap());
-        assert!(!store.take_lease(session, "replica:b", Timestamp(120), Timestamp(220)).unwrap());
+        assert!(
+            !store
+                .take_lease(session, "replica:b", Timestamp(50), Timestamp(150))
+                .unwrap()
+        );
+        assert!(
+            store
+                .take_lease(session, "replica:a", Timestamp(60), Timestamp(160))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .take_lease(session, "replica:b", Timestamp(120), Timestamp(220))
+                .unwrap()
+        );
         // a stops renewing: at its expiry b steals it, and a can no longer renew.
-        assert!(store.take_lease(session, "replica:b", Timestamp(160), Timestamp(260)).unwrap());
+        assert!(
+            store
+                .take_lease(session, "replica:b", Timestamp(160), Timestamp(260))
+                .unwrap()
+        );
         let lease = store.quiz_state(session).unwrap().unwrap().lease;
         assert_eq!((lease.owner.as_str(), lease.until), ("replica:b", Some(Timestamp(260))));
-        assert!(!store.take_lease(session, "replica:a", Timestamp(170), Timestamp(270)).unwrap());
+        assert!(
+            !store
+                .take_lease(session, "replica:a", Timestamp(170), Timestamp(270))
+                .unwrap()
+        );
         // An ended session's lease still expires and can be taken: its last effects may be pending.
-        store.finish_session(session, SessionEnd::Stopped, Timestamp(300), &[]).unwrap();
-        assert!(!store.take_lease(session, "replica:a", Timestamp(259), Timestamp(500)).unwrap());
-        assert!(store.take_lease(session, "replica:a", Timestamp(400), Timestamp(500)).unwrap());
+        store
+            .finish_session(session, SessionEnd::Stopped, Timestamp(300), &[])
+            .unwrap();
+        assert!(
+            !store
+                .take_lease(session, "replica:a", Timestamp(259), Timestamp(500))
+                .unwrap()
+        );
+        assert!(
+            store
+                .take_lease(session, "replica:a", Timestamp(400), Timestamp(500))
+                .unwrap()
+        );
     }
 
     #[test]
@@ -1464,7 +1520,9 @@ mod tests {
                 connection.execute_batch(sql).unwrap();
                 connection.pragma_update(None, "user_version", step as i64 + 1).unwrap();
             }
-            connection.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            connection
+                .pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
             connection
                 .execute_batch(
                     "INSERT INTO users (id, name, created_ms) VALUES (1, 'discord:7', 0);
@@ -1497,7 +1555,9 @@ mod tests {
             vec![2]
         );
         // The new tables work on the upgraded file.
-        let session = store.start_quiz(&quiz_session("discord:1:3"), Timestamp(200), "s", &[effect("ask:0")]).unwrap();
+        let session = store
+            .start_quiz(&quiz_session("discord:1:3"), Timestamp(200), "s", &[effect("ask:0")])
+            .unwrap();
         assert_eq!(store.quiz_effects(session).unwrap().len(), 1);
         // Opening again is a no-op.
         drop(store);

@@ -220,6 +220,17 @@ impl FakeDiscord {
         }
     }
 
+    /// The messages created in a channel, oldest first (a post repeated with an enforced nonce is one).
+    pub fn messages(&self, channel: &str) -> Vec<Value> {
+        self.shared
+            .channels
+            .lock()
+            .unwrap()
+            .get(channel)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn commands(&self) -> Value {
         self.shared.commands.lock().unwrap().clone()
     }
