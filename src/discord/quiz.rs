@@ -302,26 +302,35 @@ fn apply<T>(
 /// `/quiz stop`: the starter or a member with Manage Server (as Discord reports it for this interaction),
 /// on any replica; the quiz's driver posts the last reveal and the scoreboard.
 pub(crate) async fn stop(bot: &Arc<Bot>, incoming: &Incoming) -> Result<serde_json::Value, Refusal> {
+    enum Stop {
+        /// Over already (its last effects may be pending): as if there were none.
+        Over,
+        NotAllowed,
+        Stopped,
+    }
     let locale = incoming.locale;
     let applied = apply(bot, Target::Channel(&incoming.channel_key()), |quiz, _, now| {
-        if quiz.starter != incoming.user_id && !incoming.manage_guild {
-            return (false, Vec::new());
+        if quiz.session.is_finished() {
+            return (Stop::Over, Vec::new());
         }
-        (true, quiz.session.handle(Input::Stop, now))
+        if quiz.starter != incoming.user_id && !incoming.manage_guild {
+            return (Stop::NotAllowed, Vec::new());
+        }
+        (Stop::Stopped, quiz.session.handle(Input::Stop, now))
     })
     .map_err(|e| failed(locale, format!("{e:#}")))?;
-    match applied {
-        None => Err(refuse(
+    match applied.map(|a| a.value) {
+        None | Some(Stop::Over) => Err(refuse(
             locale,
             "このチャンネルで進行中のクイズはありません。",
             "No quiz is running in this channel.",
         )),
-        Some(Applied { value: false, .. }) => Err(refuse(
+        Some(Stop::NotAllowed) => Err(refuse(
             locale,
             "クイズを止められるのは開始した人か「サーバー管理」権限のある人だけです。",
             "Only the quiz's starter or a member with Manage Server can stop it.",
         )),
-        Some(Applied { value: true, .. }) => Ok(render::ephemeral(render::pick(
+        Some(Stop::Stopped) => Ok(render::ephemeral(render::pick(
             locale,
             "⏹ クイズを止めました。",
             "⏹ Quiz stopped.",

@@ -99,15 +99,11 @@ fn posted() -> String {
     format!("/api/v10/channels/{CHANNEL_ID}/messages")
 }
 
-/// The `index`-th quiz question posted in the channel (its request body), waiting for it.
+/// The `index`-th quiz question in the channel (the message, as Discord keeps it), waiting for it.
 async fn question(discord: &FakeDiscord, index: usize) -> Value {
-    let posted = posted();
     discord
-        .wait_for(&format!("question {}", index + 1), WAIT, |r| {
-            r.iter()
-                .filter(|r| r.method == "POST" && r.path == posted && is_question(&r.body))
-                .nth(index)
-                .map(|r| r.body.clone())
+        .wait_for(&format!("question {}", index + 1), WAIT, |_| {
+            discord.messages(CHANNEL_ID).into_iter().filter(is_question).nth(index)
         })
         .await
 }
@@ -329,4 +325,96 @@ async fn a_restart_of_the_only_replica_resumes_its_quiz() {
     assert_eq!(board, "1. <@5001> — 2 pt", "{board}");
     let store = SqliteStore::open(&store).unwrap();
     assert_eq!(store.session(1).unwrap().unwrap().end, Some(SessionEnd::CountReached));
+}
+
+/// A real `tsumiage serve --http` process as a replica, on the store at `store`.
+fn serve_process(discord: &FakeDiscord, dir: &Path, store: &Path) -> (std::process::Child, String) {
+    let notes = dir.join("notes");
+    std::fs::create_dir_all(notes.join("questions")).unwrap();
+    for (path, text) in [
+        ("kinesis.md", KINESIS),
+        ("sqs.md", SQS),
+        ("questions/kinesis.md", BANK),
+        ("questions/sqs.md", SQS_BANK),
+    ] {
+        std::fs::write(notes.join(path), text).unwrap();
+    }
+    let config = dir.join("tsumiage.toml");
+    std::fs::write(
+        &config,
+        format!("[discord]\nquiz_second_ms = 100\nquiz_lease_ms = {LEASE_MS}\nreload_secs = 0\n"),
+    )
+    .unwrap();
+    // A free port for the process: taken from the system, released, handed over.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(crate::util::binary())
+        .args(["serve", "--http", &format!("127.0.0.1:{port}")])
+        .arg("--config")
+        .arg(&config)
+        .current_dir(dir)
+        .env("DISCORD_TOKEN", "test-token-never-logged")
+        .env("DISCORD_PUBLIC_KEY", public_key_hex())
+        .env("TSUMIAGE_DISCORD_API_BASE", discord.base_url())
+        .env("TSUMIAGE_DISCORD_DEV_GUILD_ID", super::server::GUILD_ID)
+        .env("TSUMIAGE_NOTES", &notes)
+        .env("TSUMIAGE_INDEX", dir.join("index"))
+        .env("TSUMIAGE_SYNONYMS", dir.join("synonyms.txt"))
+        .env("TSUMIAGE_STORE", store)
+        .env("TSUMIAGE_LOCALE", "en")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("serve.log")).unwrap())
+        .spawn()
+        .unwrap();
+    (child, format!("http://127.0.0.1:{port}/interactions"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_one_message_per_question() {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.sqlite");
+    // Replica A is a real process; B runs in this test.
+    let (mut process, url) = serve_process(&discord, dir.path(), &store);
+    let a = Replica { url, runtime: None };
+    let b = Replica::start(&discord, &store);
+    wait_registered(&discord, 2).await;
+    let client = reqwest::Client::new();
+
+    let intro = a.deliver(&client, &start_quiz(&discord, "6001", 3)).await;
+    assert!(intro.to_string().contains("3 questions"), "{intro}");
+    let first = question(&discord, 0).await;
+    let (right, wrong) = right_and_wrong(&first);
+    // Discord creates question 2's message but A never hears back: it dies between sending and marking.
+    discord.hold_next_method("POST", &posted(), Duration::from_secs(3));
+    pick(&discord, &client, &a, "6001", &right, &first).await;
+    pick(&discord, &client, &b, "6002", &wrong, &first).await;
+    let second = question(&discord, 1).await;
+    process.kill().unwrap(); // SIGKILL
+    process.wait().unwrap();
+
+    // B serves picks at once (the quiz is in the store), takes the quiz over when A's lease lapses, sends
+    // question 2 again with its nonce (Discord returns the message A created) and goes on.
+    let (right, wrong) = right_and_wrong(&second);
+    pick(&discord, &client, &b, "6001", &right, &second).await;
+    pick(&discord, &client, &b, "6002", &wrong, &second).await;
+    let third = question(&discord, 2).await;
+    let (right, _) = right_and_wrong(&third);
+    pick(&discord, &client, &b, "6001", &right, &third).await;
+    pick(&discord, &client, &b, "6002", &right, &third).await;
+    wait_scoreboard(&discord).await;
+
+    let sends_of_second = discord
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.body["embeds"][0]["title"] == "❓ Question 2/3")
+        .count();
+    assert_eq!(sends_of_second, 2, "sent by A, then again by B after the takeover");
+    let board = assert_each_posted_and_revealed_once(&discord, 3);
+    assert_eq!(board, "1. <@6001> — 3 pt\n2. <@6002> — 1 pt", "{board}");
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+    assert!(!log.contains("panicked"), "{log}");
 }
