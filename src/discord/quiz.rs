@@ -23,11 +23,13 @@ use super::{Bot, render};
 use crate::clock::Timestamp;
 use crate::config::Locale;
 use crate::quiz::generate::mix;
-use crate::quiz::session::{CloseReason, Event, Input, QuizSession, Refusal as Refused, ScoreLine, SessionSettings};
+use crate::quiz::session::{
+    CloseReason, Event, Input, PlayerResult, QuizSession, Refusal as Refused, ScoreLine, SessionSettings,
+};
 use crate::quiz::{Answer, AnswerRecord, QuizQuestion, record_answer};
 use crate::srs::Scheduler;
 use crate::store::owner::{self, Takeover};
-use crate::store::{Cas, FinalScore, NewEffect, NewSession, SessionEnd, SessionId, Store, StoreError};
+use crate::store::{Cas, FinalScore, NewEffect, NewSession, QuizEffect, SessionEnd, SessionId, Store, StoreError};
 
 /// A save that keeps losing to other replicas gives up after this many tries (each reloads first).
 const CAS_TRIES: usize = 20;
@@ -40,6 +42,9 @@ struct SavedQuiz {
     channel_key: String,
     /// Who started it: they may stop it.
     starter: u64,
+    /// When it started: with the session id, what makes its posts' nonces unique (a new store file
+    /// starts its session ids again).
+    started_at: Timestamp,
     locale: Locale,
     seconds: u64,
     time_limit_ms: i64,
@@ -196,6 +201,7 @@ pub(crate) async fn start(
         channel: incoming.channel_id,
         channel_key: key.clone(),
         starter: incoming.user_id,
+        started_at: now,
         locale,
         seconds,
         time_limit_ms: session_settings.time_limit_ms,
@@ -497,6 +503,76 @@ fn load(bot: &Bot, session: SessionId) -> anyhow::Result<Option<SavedQuiz>> {
     }
 }
 
+/// Records the results of one closed question as attempts, with the players' review cards. Idempotent: a
+/// reveal carried out again after a crash records nothing twice.
+fn record_results(
+    store: &mut dyn Store,
+    session: SessionId,
+    quiz: &SavedQuiz,
+    index: usize,
+    results: &[PlayerResult],
+    answered_only: bool,
+) {
+    let question = &quiz.session.questions()[index];
+    let scheduler = Scheduler::default();
+    for result in results {
+        if answered_only && result.answer.is_none() {
+            continue;
+        }
+        let record = AnswerRecord {
+            session,
+            index,
+            question,
+            player: &player_name_of(&result.player),
+            result,
+            time_limit_ms: quiz.time_limit_ms,
+        };
+        if let Err(error) = record_answer(store, &scheduler, &record) {
+            tracing::error!("recording an attempt failed: {error}");
+        }
+    }
+}
+
+/// Closes a quiz nobody drove for too long, without posting anything: the answers already given count
+/// (those of questions revealed while nobody was there to post, and of the question left open), the
+/// session ends as interrupted with the core's scores, and its pending effects are dropped.
+fn close_stale(bot: &Bot, session: SessionId, mut quiz: SavedQuiz, now: Timestamp) -> anyhow::Result<()> {
+    let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
+    let pending: Vec<QuizEffect> = store
+        .quiz_effects(session)?
+        .into_iter()
+        .filter(|e| e.sent_at.is_none())
+        .collect();
+    let mut closed: Vec<Event> = pending
+        .iter()
+        .filter_map(|e| serde_json::from_str::<Event>(&e.payload).ok())
+        .collect();
+    // The core closes the open question at its deadline (and any it would have asked since).
+    closed.extend(quiz.session.handle(Input::Stop, now));
+    for event in &closed {
+        if let Event::QuestionClosed { index, results, .. } = event {
+            record_results(&mut *store, session, &quiz, *index, results, true);
+        }
+    }
+    let scores = quiz
+        .session
+        .scoreboard()
+        .iter()
+        .map(|line| {
+            store.user(&player_name_of(&line.player), now).map(|user| FinalScore {
+                user,
+                points: line.points,
+                rank: line.rank,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    store.finish_session(session, SessionEnd::Interrupted, now, &scores)?;
+    for effect in &pending {
+        store.mark_effect_sent(session, &effect.effect, None, now)?;
+    }
+    Ok(())
+}
+
 /// Ends the quiz in the store with its final scores (once: a replay changes nothing).
 fn finish(bot: &Bot, session: SessionId, reason: SessionEnd, scoreboard: &[ScoreLine]) -> anyhow::Result<()> {
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -517,8 +593,13 @@ fn finish(bot: &Bot, session: SessionId, reason: SessionEnd, scoreboard: &[Score
 
 /// The nonce of a post (Discord: at most 25 characters): with `enforce_nonce`, a post resent after a
 /// crash returns the first message instead of creating a second.
-fn nonce(session: SessionId, effect: &str) -> String {
-    format!("{:x}", mix(session as u64, &format!("tsumiage quiz {effect}")))
+fn nonce(session: SessionId, quiz: &SavedQuiz, effect: &str) -> String {
+    let key = format!(
+        "tsumiage quiz {} {} {effect}",
+        quiz.channel_key,
+        quiz.started_at.millis()
+    );
+    format!("{:x}", mix(session as u64, &key))
 }
 
 /// Carries out the quiz's pending effects in order, each marked sent after it is done. `Ok(false)`: the
@@ -550,7 +631,7 @@ async fn carry_out(bot: &Bot, session: SessionId, quiz: &SavedQuiz) -> anyhow::R
                     store.set_last_shown(&quiz.channel_key, &question.id, Timestamp::now())?;
                 }
                 let mut body = render::question(locale, session, index, total, question, quiz.seconds);
-                body["nonce"] = serde_json::json!(nonce(session, &effect.effect));
+                body["nonce"] = serde_json::json!(nonce(session, quiz, &effect.effect));
                 body["enforce_nonce"] = serde_json::json!(true);
                 match bot.rest.post(&posts, &body).await {
                     Ok(message) => message_id = message["id"].as_str().map(str::to_string),
@@ -563,24 +644,10 @@ async fn carry_out(bot: &Bot, session: SessionId, quiz: &SavedQuiz) -> anyhow::R
                 let question = &quiz.session.questions()[index];
                 {
                     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-                    let scheduler = Scheduler::default();
-                    for result in &results {
-                        if reason == CloseReason::Stopped && result.answer.is_none() {
-                            continue;
-                        }
-                        let record = AnswerRecord {
-                            session,
-                            index,
-                            question,
-                            player: &player_name_of(&result.player),
-                            result,
-                            time_limit_ms: quiz.time_limit_ms,
-                        };
-                        // Idempotent: a reveal carried out again after a crash records nothing twice.
-                        if let Err(error) = record_answer(&mut *store, &scheduler, &record) {
-                            tracing::error!("recording an attempt failed: {error}");
-                        }
-                    }
+                    // A stopped question leaves out who had not answered yet; a timed-out one counts
+                    // them as misses.
+                    let answered_only = reason == CloseReason::Stopped;
+                    record_results(&mut *store, session, quiz, index, &results, answered_only);
                 }
                 if let Some(id) = messages.get(&format!("ask:{index}")) {
                     let body = render::reveal(locale, index, total, question, &results, reason);
@@ -594,7 +661,7 @@ async fn carry_out(bot: &Bot, session: SessionId, quiz: &SavedQuiz) -> anyhow::R
                 // ended session with this effect pending is still found by the sweep, so the post follows.
                 finish(bot, session, reason, &scoreboard)?;
                 let mut body = render::scoreboard(locale, &scoreboard, reason);
-                body["nonce"] = serde_json::json!(nonce(session, &effect.effect));
+                body["nonce"] = serde_json::json!(nonce(session, quiz, &effect.effect));
                 body["enforce_nonce"] = serde_json::json!(true);
                 match bot.rest.post(&posts, &body).await {
                     Ok(message) => message_id = message["id"].as_str().map(str::to_string),
@@ -661,12 +728,7 @@ fn sweep_once(bot: &Arc<Bot>) -> anyhow::Result<()> {
             Takeover::Interrupted => {
                 // The lease first, so no other replica resumes it while it is being closed.
                 if renew(bot, quiz.session)? {
-                    let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-                    store.close_interrupted_sessions(now, &|s| s.id != quiz.session)?;
-                    // Its pending effects are dropped: nothing stale is posted.
-                    for effect in store.quiz_effects(quiz.session)?.iter().filter(|e| e.sent_at.is_none()) {
-                        store.mark_effect_sent(quiz.session, &effect.effect, None, now)?;
-                    }
+                    close_stale(bot, quiz.session, saved, now)?;
                     tracing::info!(
                         session = quiz.session,
                         "closed a quiz left without a replica for too long"
@@ -683,4 +745,98 @@ fn player_name_of(player: &str) -> String {
         .parse::<u64>()
         .map(player_name)
         .unwrap_or_else(|_| player.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quiz::{QuizChoice, SourceRef};
+
+    fn saved(started_at: i64) -> (SavedQuiz, Vec<Event>) {
+        let source = SourceRef {
+            section_id: None,
+            path: "q.md".into(),
+            line: 1,
+        };
+        let question = |id: &str| QuizQuestion {
+            id: id.into(),
+            stem: format!("{id}?"),
+            choices: ['A', 'B']
+                .map(|label| QuizChoice {
+                    label,
+                    text: label.into(),
+                })
+                .to_vec(),
+            correct: vec!['A'],
+            answer: None,
+            accepted: Vec::new(),
+            explanation: String::new(),
+            origin: source.clone(),
+            source: source.clone(),
+            generated: false,
+            service: None,
+            tags: Vec::new(),
+        };
+        let settings = SessionSettings {
+            question_count: 2,
+            time_limit_ms: 1_000,
+            silence_limit_ms: 60_000,
+        };
+        let (session, events) =
+            QuizSession::start(vec![question("q1"), question("q2")], settings, Timestamp(started_at));
+        let quiz = SavedQuiz {
+            channel: 2,
+            channel_key: "discord:1:2".into(),
+            starter: 7,
+            started_at: Timestamp(started_at),
+            locale: Locale::En,
+            seconds: 1,
+            time_limit_ms: 1_000,
+            session,
+        };
+        (quiz, events)
+    }
+
+    #[test]
+    fn effects_are_named_once_per_question_and_answers_are_not_effects() {
+        let (mut quiz, first) = saved(0);
+        let mut events = first;
+        events.extend(quiz.session.handle(
+            Input::Answer {
+                player: "7".into(),
+                question_index: 0,
+                answer: Answer::Picks(vec!['A']),
+            },
+            Timestamp(10),
+        ));
+        events.extend(quiz.session.handle(Input::Tick, Timestamp(5_000)));
+        let names: Vec<String> = effects_of(&events).into_iter().map(|e| e.effect).collect();
+        assert_eq!(names, ["ask:0", "reveal:0", "ask:1", "reveal:1", "finish"]);
+        // The payload is the core's event: what the replica carrying it out reads back.
+        let payload = &effects_of(&events)[1].payload;
+        assert!(matches!(
+            serde_json::from_str::<Event>(payload).unwrap(),
+            Event::QuestionClosed { index: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn post_nonces_fit_discord_and_differ_per_effect_and_per_quiz() {
+        let (quiz, _) = saved(0);
+        let (later, _) = saved(1);
+        let nonces = [
+            nonce(1, &quiz, "ask:0"),
+            nonce(1, &quiz, "ask:1"),
+            nonce(2, &quiz, "ask:0"),
+            nonce(1, &later, "ask:0"),
+        ];
+        assert!(nonces.iter().all(|n| !n.is_empty() && n.len() <= 25), "{nonces:?}");
+        let distinct: std::collections::HashSet<&String> = nonces.iter().collect();
+        assert_eq!(distinct.len(), nonces.len());
+        assert_eq!(
+            nonce(1, &quiz, "ask:0"),
+            nonces[0],
+            "the same effect resent gets the same nonce"
+        );
+    }
 }

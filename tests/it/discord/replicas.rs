@@ -418,3 +418,68 @@ async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_
     let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
     assert!(!log.contains("panicked"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiz_nobody_drove_for_more_than_10_minutes_is_closed_as_interrupted_and_nothing_is_posted() {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.sqlite");
+    let client = reqwest::Client::new();
+    let mut first_run = Replica::start(&discord, &store);
+    wait_registered(&discord, 1).await;
+    first_run.deliver(&client, &start_quiz(&discord, "7001", 2)).await;
+    let first = question(&discord, 0).await;
+    let (right, _) = right_and_wrong(&first);
+    pick(&discord, &client, &first_run, "7001", &right, &first).await;
+    first_run.kill();
+    // As if the machine had been off for a while: the open question's deadline passed 11 minutes ago.
+    {
+        let connection = rusqlite::Connection::open(&store).unwrap();
+        let long_ago = tsumiage::clock::Timestamp::now().millis() - 11 * 60 * 1000;
+        let changed = connection
+            .execute(
+                "UPDATE sessions SET state = json_set(state, '$.session.phase.Open.deadline', ?1)",
+                [long_ago],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    let requests_before = discord.requests().len();
+    let _second_run = Replica::start(&discord, &store);
+    wait_registered(&discord, 2).await;
+    let deadline = Instant::now() + WAIT;
+    let closed = loop {
+        let session = SqliteStore::open(&store).unwrap().session(1).unwrap().unwrap();
+        if session.end.is_some() {
+            break session;
+        }
+        assert!(Instant::now() < deadline, "the quiz was never closed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(closed.end, Some(SessionEnd::Interrupted));
+    tokio::time::sleep(Duration::from_millis(2 * LEASE_MS)).await;
+    // Nothing stale reached the channel: no reveal, no question, no scoreboard.
+    let after: Vec<String> = discord.requests()[requests_before..]
+        .iter()
+        .filter(|r| r.path.contains("/channels/"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(after.is_empty(), "{after:?}");
+    assert_eq!(discord.messages(CHANNEL_ID).len(), 1);
+    // The answer given to the open question counts; the question asked while nobody was there is no
+    // one's miss. The pending effects are dropped, so no replica comes back to the quiz.
+    let store = SqliteStore::open(&store).unwrap();
+    assert!(store.running_quizzes().unwrap().is_empty());
+    let attempts = store.attempts(1).unwrap();
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|a| (a.question_index, a.correct))
+            .collect::<Vec<_>>(),
+        [(0, true)]
+    );
+    assert_eq!(
+        store.scores(1).unwrap().iter().map(|s| s.points).collect::<Vec<_>>(),
+        [1]
+    );
+}
