@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// The language of replies.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     #[default]
@@ -85,6 +85,9 @@ pub struct DiscordSettings {
     pub quiz_seconds: u64,
     /// How long one quiz "second" lasts, in milliseconds: 1000, except in tests.
     pub quiz_second_ms: u64,
+    /// A running quiz's lease, in milliseconds: the replica driving it renews it four times per lease; when
+    /// that replica dies, another takes the quiz over within about this long.
+    pub quiz_lease_ms: u64,
     /// How often the notes folder is checked for edits, in seconds (fractions allowed; 0: never). Changed
     /// notes are reindexed in the background and swapped in.
     pub reload_secs: f64,
@@ -141,6 +144,7 @@ impl Default for DiscordSettings {
             quiz_count: 5,
             quiz_seconds: 20,
             quiz_second_ms: 1000,
+            quiz_lease_ms: 4000,
             reload_secs: 5.0,
         }
     }

@@ -253,7 +253,7 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
                 let started = outcome.is_ok() && sub == "start";
                 send_outcome(responder, outcome).await;
                 if started {
-                    quiz::begin(bot, incoming.channel_id);
+                    quiz::begin(bot, incoming);
                 }
             }
             "leaderboard" => {
@@ -284,7 +284,7 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
                 let reason = string_option(options, "reason").unwrap_or_default();
                 let outcome = match string_option(options, "question") {
                     Some(key) => flag(bot, incoming, &key, &reason),
-                    None => match bot.quizzes.last_shown(incoming.channel_id) {
+                    None => match last_shown(bot, incoming) {
                         Some(id) => flag(bot, incoming, &id, &reason),
                         None => Err(Refusal(
                             pick(
@@ -566,6 +566,16 @@ async fn reload(bot: &Bot, locale: Locale) -> Outcome {
         )),
         Err(error) => Err(failed(locale, format!("reloading the notes failed: {error:#}"))),
     }
+}
+
+/// The last question shown in the interaction's channel, by whichever replica showed it.
+fn last_shown(bot: &Bot, incoming: &Incoming) -> Option<String> {
+    let store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
+    store
+        .last_shown(&incoming.channel_key())
+        .inspect_err(|error| tracing::error!("reading the last question shown failed: {error}"))
+        .ok()
+        .flatten()
 }
 
 /// Stores a flag on the question named `key` (an id, or the key of a flag button or autocomplete choice).

@@ -89,6 +89,8 @@ pub struct Bot {
     pub(crate) rest: rest::Rest,
     application_id: AtomicU64,
     pub(crate) quizzes: quiz::Quizzes,
+    /// This replica's id as a quiz lease owner: unique per run.
+    pub replica: String,
     /// Extra latency added to every command's work: lets tests prove that a slow reply is deferred.
     pub artificial_delay: Option<Duration>,
     background_started: AtomicBool,
@@ -126,6 +128,7 @@ impl Bot {
             rest,
             application_id: AtomicU64::new(0),
             quizzes: quiz::Quizzes::default(),
+            replica: crate::store::owner::replica_id(replica_nonce()),
             artificial_delay: None,
             background_started: AtomicBool::new(false),
             background_starts: AtomicUsize::new(0),
@@ -209,6 +212,8 @@ impl Bot {
             Err(error) => tracing::error!("registering slash commands failed: {error:#}"),
         }
         daily::start(self);
+        // Quizzes whose replica died (or this process, before a restart) are taken over from the store.
+        tokio::spawn(quiz::sweep(self.clone()));
         if let Some(source) = self.notes_source.clone()
             && self.config.discord.reload_secs > 0.0
         {
@@ -216,8 +221,8 @@ impl Bot {
         }
     }
 
-    /// Stops running quizzes (each posts its final scoreboard and is closed in the store) and lets the
-    /// interactions in flight finish their replies, waiting at most `grace` in all.
+    /// Stops the running quizzes this replica drives (each posts its final scoreboard and is closed in the
+    /// store) and lets the interactions in flight finish their replies, waiting at most `grace` in all.
     pub async fn shutdown(&self, grace: Duration) {
         let _ = self.shutdown.send(true);
         let finished = async {
@@ -231,6 +236,17 @@ impl Bot {
             );
         }
     }
+}
+
+/// A nonce for this replica's lease id: the start time in nanoseconds and a per-process count, so two
+/// bots in one process (tests) or two runs of one pid never share an id.
+fn replica_nonce() -> u64 {
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    nanos ^ COUNT.fetch_add(1, Ordering::SeqCst).rotate_left(48)
 }
 
 /// A cheap fingerprint of the notes folder: every file's path, size and modification time.

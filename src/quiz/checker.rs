@@ -7,7 +7,7 @@
 use crate::analysis::normalize;
 use crate::search::edit_distance;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Verdict {
     Correct,
     /// Accepted with a slip (a typo, a missing long vowel): scores, and says so.

@@ -7,26 +7,28 @@ pub mod checker;
 pub mod generate;
 pub mod session;
 
+use serde::{Deserialize, Serialize};
+
 use crate::notes::NoteSet;
 use crate::questions::Question;
 use checker::{Checked, Verdict, check, fold};
 
 /// A place in the notes: `file:line`, and the section id when it is a section.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRef {
     pub section_id: Option<String>,
     pub path: String,
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuizChoice {
     pub label: char,
     pub text: String,
 }
 
 /// A question as a quiz asks it: multiple choice (`choices` and `correct`) or cloze (`answer`, typed).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuizQuestion {
     /// Stable: `kinesis-001` for bank questions, `gen:…` for generated ones (derived from the section id).
     pub id: String,
@@ -49,7 +51,7 @@ pub struct QuizQuestion {
 }
 
 /// What a player gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Answer {
     /// Choice labels, sorted and without repeats.
     Picks(Vec<char>),

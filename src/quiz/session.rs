@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::checker::Verdict;
 use super::{Answer, QuizQuestion};
 use crate::clock::Timestamp;
@@ -17,7 +19,7 @@ use crate::store::SessionEnd;
 /// A player's id in this channel (a user name in the terminal, a user id on Discord).
 pub type PlayerId = String;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionSettings {
     pub question_count: usize,
     /// How long each question stays open.
@@ -55,7 +57,7 @@ pub enum Input {
     Stop,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refusal {
     /// The question was already closed.
     Late,
@@ -67,7 +69,7 @@ pub enum Refusal {
     Finished,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CloseReason {
     TimeUp,
     Revealed,
@@ -75,7 +77,7 @@ pub enum CloseReason {
 }
 
 /// One player's outcome on one question.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlayerResult {
     pub player: PlayerId,
     /// `None` when the player let the time run out.
@@ -87,7 +89,7 @@ pub struct PlayerResult {
     pub elapsed_ms: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoreLine {
     /// Competition ranking: ties share a rank (1, 1, 3).
     pub rank: u32,
@@ -96,7 +98,7 @@ pub struct ScoreLine {
     pub answered: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     QuestionAsked {
         index: usize,
@@ -124,20 +126,20 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct PendingAnswer {
     answer: Answer,
     changes: u8,
     at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Total {
     points: u32,
     answered: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Phase {
     Open {
         index: usize,
@@ -147,8 +149,9 @@ enum Phase {
     Finished(SessionEnd),
 }
 
-/// A running quiz.
-#[derive(Debug, Clone)]
+/// A running quiz. It serialises whole, questions included, so a quiz can be saved after every input
+/// and continued by another process from exactly where it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuizSession {
     questions: Vec<QuizQuestion>,
     settings: SessionSettings,
@@ -684,6 +687,24 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn a_session_saved_and_loaded_mid_question_continues_exactly_as_the_original() {
+        let questions = vec![question("q1", 'A'), question("q2", 'B')];
+        let (mut original, _) = QuizSession::start(questions, settings(2), t(0));
+        original.handle(pick("ann", 0, 'C'), t(1));
+        original.handle(pick("ann", 0, 'A'), t(2));
+        original.handle(Input::Join { player: "ben".into() }, t(3));
+        let saved = serde_json::to_string(&original).unwrap();
+        let mut loaded: QuizSession = serde_json::from_str(&saved).unwrap();
+        assert_eq!(loaded, original);
+        // The same inputs give the same events: the one change of pick is used up, ben's miss counts.
+        for input in [pick("ann", 0, 'B'), Input::Tick, pick("ben", 1, 'B')] {
+            assert_eq!(loaded.handle(input.clone(), t(25)), original.handle(input, t(25)));
+        }
+        assert_eq!(loaded.handle(Input::Tick, t(60)), original.handle(Input::Tick, t(60)));
+        assert_eq!(loaded.scoreboard(), original.scoreboard());
     }
 
     #[test]

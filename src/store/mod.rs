@@ -6,6 +6,12 @@
 //! Every write is idempotent where a replay is possible: an attempt is keyed by (session, question index,
 //! user), a final score by (session, user), a daily post by (guild, slot), a daily answer by (guild, slot,
 //! user). A write that would count twice is ignored and reported as `Recorded::Duplicate`.
+//!
+//! A Discord quiz lives here too, so that any bot replica sharing the file can serve it: its serialised
+//! state with a version (saved by compare-and-swap: a save based on an old version is refused as a
+//! `Cas::Conflict` and the caller reloads and retries), a lease naming the one replica that drives its
+//! deadlines, and its effects (post question N, reveal question N, post the scoreboard), recorded in the
+//! same transaction as the state change that caused them and marked sent once done.
 
 pub mod owner;
 mod sqlite;
@@ -44,6 +50,61 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// A running Discord quiz as stored: the adapter's serialised quiz, its version and its lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizState {
+    pub session: SessionId,
+    /// The session's channel key (`discord:<guild>:<channel>`): at most one running quiz each.
+    pub channel: String,
+    /// Bumped by every save: a save names the version it was based on.
+    pub version: i64,
+    /// The quiz, serialised by the adapter (JSON).
+    pub state: String,
+    pub lease: Lease,
+    /// The session has ended (its last effects may still be pending).
+    pub ended: bool,
+}
+
+/// Who drives a quiz's deadlines, and until when, unless renewed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: String,
+    /// `None`: never leased (a session from before leases, or a terminal quiz).
+    pub until: Option<Timestamp>,
+}
+
+/// The outcome of a compare-and-swap save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cas {
+    /// Saved; the state's version is now this.
+    Saved(i64),
+    /// The stored version is not the one the save was based on (another replica saved first), or the
+    /// session has ended: nothing was written.
+    Conflict,
+}
+
+/// An effect of a state change, as recorded with it: `effect` names it uniquely within the session
+/// (`ask:0`, `reveal:0`, `finish`), `payload` is what the adapter needs to carry it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEffect {
+    pub effect: String,
+    pub payload: String,
+}
+
+/// A recorded effect: pending until `sent_at` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizEffect {
+    pub session: SessionId,
+    /// Order within the session: effects are carried out in this order.
+    pub seq: i64,
+    pub effect: String,
+    pub payload: String,
+    pub recorded_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    /// The message it posted (a question's message is edited by its reveal).
+    pub message_id: Option<String>,
+}
+
 /// Whether a write landed or was a replay of one already stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
@@ -63,7 +124,7 @@ pub struct NewSession {
 }
 
 /// How a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SessionEnd {
     CountReached,
     Stopped,
@@ -248,6 +309,51 @@ pub trait Store {
         is_running: &dyn Fn(&SessionRecord) -> bool,
     ) -> Result<Vec<SessionId>>;
     fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>>;
+
+    /// Starts a quiz run from the store: the session, its first state (version 1) leased to
+    /// `session.owner` until `lease_until`, and the first effects, in one transaction. `ChannelBusy` as
+    /// `start_session`.
+    fn start_quiz(
+        &mut self,
+        session: &NewSession,
+        lease_until: Timestamp,
+        state: &str,
+        effects: &[NewEffect],
+    ) -> Result<SessionId>;
+    /// A quiz's stored state, ended or not (`None` for a session without state: a terminal quiz, or one
+    /// from before quizzes were stored).
+    fn quiz_state(&self, session: SessionId) -> Result<Option<QuizState>>;
+    /// The unfinished quiz with a state in `channel`.
+    fn running_quiz(&self, channel: &str) -> Result<Option<QuizState>>;
+    /// Every quiz with a state that is unfinished or still has effects to carry out.
+    fn running_quizzes(&self) -> Result<Vec<QuizState>>;
+    /// Saves `state` if the stored version is still `based_on` and the session has not ended, recording
+    /// `effects` after those already recorded, in one transaction.
+    fn save_quiz_state(
+        &mut self,
+        session: SessionId,
+        based_on: i64,
+        state: &str,
+        effects: &[NewEffect],
+        at: Timestamp,
+    ) -> Result<Cas>;
+    /// Takes, renews or steals the lease: succeeds when `owner` holds it already, or nobody does, or it
+    /// expired at or before `now`; then `owner` holds it until `until`. `false`: someone else holds it.
+    /// (An ended session's lease can be taken too: its last effects may be pending.)
+    fn take_lease(&mut self, session: SessionId, owner: &str, now: Timestamp, until: Timestamp) -> Result<bool>;
+    /// A session's effects in order, sent or not.
+    fn quiz_effects(&self, session: SessionId) -> Result<Vec<QuizEffect>>;
+    /// Marks an effect carried out (with the message it posted); a second call changes nothing.
+    fn mark_effect_sent(
+        &mut self,
+        session: SessionId,
+        effect: &str,
+        message_id: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// The last question shown in a channel (what `/flag` without an id flags).
+    fn set_last_shown(&mut self, channel: &str, question_id: &str, at: Timestamp) -> Result<()>;
+    fn last_shown(&self, channel: &str) -> Result<Option<String>>;
 
     fn card(&self, user: UserId, question_id: &str) -> Result<Option<CardState>>;
     /// Cards due at `now`, most overdue first.

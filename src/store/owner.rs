@@ -1,18 +1,32 @@
-//! Who runs a quiz session: the process that started it, recorded as `pid:<id>`. When a store is opened,
-//! sessions whose process is gone (killed, crashed) are closed as interrupted; sessions of a live process,
-//! a terminal quiz or the Discord bot, are left to it.
+//! Who runs a quiz session. A terminal quiz is run by the process that started it, recorded as
+//! `pid:<id>`: when a store is opened, sessions whose process is gone (killed, crashed) are closed as
+//! interrupted. A Discord quiz is run from the store by any bot replica sharing it; the one that drives its
+//! deadlines holds a lease (`replica:<pid>:<nonce>` until an expiry it keeps renewing). A lease that lapsed
+//! means its replica died or hung, and another replica takes the quiz over (`takeover`), or closes it as
+//! interrupted when its deadlines passed long ago. Everything here is pure: time is passed in.
 
 use std::path::Path;
 
-use super::SessionRecord;
+use super::{QuizState, SessionRecord};
+use crate::clock::Timestamp;
+
+/// A quiz whose next deadline passed longer ago than this when nobody drove it is closed as interrupted
+/// instead of resumed: the channel has moved on, and a burst of stale questions would help no one.
+pub const STALE_AFTER_MS: i64 = 10 * 60 * 1000;
 
 /// The owner recorded with a session this process runs.
 pub fn this_process() -> String {
     format!("pid:{}", std::process::id())
 }
 
-/// Whether a session is still being played: its owner process is alive. Owners that are not
-/// processes are treated as running.
+/// The lease owner id of one bot replica: the pid for the logs, and a nonce so a restarted process (which
+/// may get the same pid) never takes its predecessor's leases for its own.
+pub fn replica_id(nonce: u64) -> String {
+    format!("replica:{}:{nonce:x}", std::process::id())
+}
+
+/// Whether a session is still being played: its owner process is alive. Owners that are not processes
+/// (a replica's lease, judged by its expiry instead) are treated as running.
 pub fn still_running(session: &SessionRecord) -> bool {
     match session
         .owner
@@ -36,4 +50,109 @@ fn process_alive(pid: u32) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|status| status.success())
+}
+
+/// What a replica's sweep does with a running quiz it finds in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takeover {
+    /// Another replica's lease is live (or this replica drives it already): nothing to do.
+    Leave,
+    /// The lease lapsed: take it and continue the quiz from its stored state.
+    Resume,
+    /// The lease lapsed and the quiz's deadline passed more than `STALE_AFTER_MS` ago: close it.
+    Interrupted,
+}
+
+/// Decides for `quiz` at `now`, by replica `me` (`driving`: a task of this replica drives it already);
+/// `next_deadline` is the quiz's own next deadline, `None` once it has finished (its last effects may
+/// still be pending).
+pub fn takeover(
+    quiz: &QuizState,
+    me: &str,
+    driving: bool,
+    next_deadline: Option<Timestamp>,
+    now: Timestamp,
+) -> Takeover {
+    if driving {
+        return Takeover::Leave;
+    }
+    let lapsed = quiz.lease.owner == me || quiz.lease.until.is_none_or(|until| until <= now);
+    if !lapsed {
+        return Takeover::Leave;
+    }
+    match next_deadline {
+        Some(deadline) if now.millis_since(deadline) > STALE_AFTER_MS => Takeover::Interrupted,
+        _ => Takeover::Resume,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Lease;
+
+    fn quiz(owner: &str, until: Option<i64>) -> QuizState {
+        QuizState {
+            session: 1,
+            channel: "discord:1:2".into(),
+            version: 3,
+            state: "{}".into(),
+            lease: Lease {
+                owner: owner.into(),
+                until: until.map(Timestamp),
+            },
+            ended: false,
+        }
+    }
+
+    #[test]
+    fn a_live_lease_is_left_a_lapsed_one_resumed_and_a_long_dead_quiz_closed() {
+        let now = Timestamp(1_000_000);
+        let soon = Some(Timestamp(1_005_000));
+        // Another replica's live lease.
+        assert_eq!(
+            takeover(&quiz("b", Some(1_000_001)), "a", false, soon, now),
+            Takeover::Leave
+        );
+        // Lapsed exactly now, or long ago with a deadline still ahead or just past: resume.
+        assert_eq!(
+            takeover(&quiz("b", Some(1_000_000)), "a", false, soon, now),
+            Takeover::Resume
+        );
+        assert_eq!(
+            takeover(&quiz("b", Some(10)), "a", false, Some(Timestamp(999_000)), now),
+            Takeover::Resume
+        );
+        // Our own lease (a task that ended, say) and a quiz never leased are ours to resume.
+        assert_eq!(
+            takeover(&quiz("a", Some(2_000_000)), "a", false, soon, now),
+            Takeover::Resume
+        );
+        assert_eq!(takeover(&quiz("b", None), "a", false, soon, now), Takeover::Resume);
+        // Already driven here.
+        assert_eq!(takeover(&quiz("a", Some(10)), "a", true, soon, now), Takeover::Leave);
+        // The deadline passed more than 10 minutes ago: closed, not resumed.
+        let stale = Some(Timestamp(now.0 - STALE_AFTER_MS - 1));
+        assert_eq!(
+            takeover(&quiz("b", Some(10)), "a", false, stale, now),
+            Takeover::Interrupted
+        );
+        // A finished quiz whose scoreboard is pending is resumed to post it, however old.
+        assert_eq!(takeover(&quiz("b", Some(10)), "a", false, None, now), Takeover::Resume);
+    }
+
+    #[test]
+    fn replica_ids_differ_by_nonce_and_count_as_running_for_the_terminal() {
+        assert_ne!(replica_id(1), replica_id(2));
+        let record = SessionRecord {
+            id: 1,
+            channel: "c".into(),
+            started_at: Timestamp(0),
+            question_count: 1,
+            owner: replica_id(1),
+            ended_at: None,
+            end: None,
+        };
+        assert!(still_running(&record));
+    }
 }

@@ -16,17 +16,58 @@ struct Endpoint {
     client: reqwest::Client,
 }
 
-async fn endpoint() -> Endpoint {
-    let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let key = SigningKey::from_bytes(&[7u8; 32]);
-    let public: String = key
+/// The application's key pair in these tests: Discord signs with the private half.
+pub(super) fn signing_key() -> SigningKey {
+    SigningKey::from_bytes(&[7u8; 32])
+}
+
+/// The public key as `DISCORD_PUBLIC_KEY` holds it.
+pub(super) fn public_key_hex() -> String {
+    signing_key()
         .verifying_key()
         .to_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect();
-    let verifier = tsumiage::discord::http::verifier(&public).unwrap();
+        .collect()
+}
+
+const TIMESTAMP: &str = "1767225600";
+
+/// Posts `body` to an interactions endpoint as Discord does (signed when `signature` is given); returns
+/// the status and the reply body.
+pub(super) async fn post_signed(
+    client: &reqwest::Client,
+    url: &str,
+    body: &Value,
+    signature: Option<String>,
+) -> (u16, Value) {
+    let body = body.to_string();
+    let mut request = client.post(url).body(body.clone());
+    request = request.header("x-signature-timestamp", TIMESTAMP);
+    if let Some(signature) = signature {
+        request = request.header("x-signature-ed25519", signature);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// Discord's signature of `body`: Ed25519 over timestamp ‖ body.
+pub(super) fn sign(key: &SigningKey, body: &Value) -> String {
+    let message = format!("{TIMESTAMP}{body}");
+    key.sign(message.as_bytes())
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn endpoint() -> Endpoint {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = signing_key();
+    let verifier = tsumiage::discord::http::verifier(&public_key_hex()).unwrap();
     let bot = Arc::new(bot(config(&discord.base_url()), &dir));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/interactions", listener.local_addr().unwrap());
@@ -53,27 +94,11 @@ async fn endpoint() -> Endpoint {
 
 impl Endpoint {
     async fn post(&self, body: &Value, signature: Option<String>) -> (u16, Value) {
-        let body = body.to_string();
-        let timestamp = "1767225600";
-        let mut request = self.client.post(&self.url).body(body.clone());
-        request = request.header("x-signature-timestamp", timestamp);
-        if let Some(signature) = signature {
-            request = request.header("x-signature-ed25519", signature);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        post_signed(&self.client, &self.url, body, signature).await
     }
 
     fn sign(&self, body: &Value) -> String {
-        let message = format!("1767225600{body}");
-        self.key
-            .sign(message.as_bytes())
-            .to_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        sign(&self.key, body)
     }
 }
 

@@ -7,6 +7,7 @@ mod bot;
 mod daily;
 mod http;
 mod lifecycle;
+mod replicas;
 pub mod server;
 
 use std::sync::Arc;

@@ -62,7 +62,8 @@ struct Shared {
     /// Messages created per channel, newest last (for `GET /channels/{id}/messages`).
     channels: Mutex<std::collections::HashMap<String, Vec<Value>>>,
     /// Requests whose path contains the part are carried out, but answered only after the delay.
-    holds: Mutex<Vec<(String, Duration)>>,
+    /// (method or any, path part, delay).
+    holds: Mutex<Vec<(Option<String>, String, Duration)>>,
 }
 
 pub struct FakeDiscord {
@@ -132,7 +133,21 @@ impl FakeDiscord {
     /// The next request whose path contains `path_part` is carried out at once but answered only after
     /// `delay`: the window in which a client can die after Discord acted.
     pub fn hold_next(&self, path_part: &str, delay: Duration) {
-        self.shared.holds.lock().unwrap().push((path_part.to_string(), delay));
+        self.shared
+            .holds
+            .lock()
+            .unwrap()
+            .push((None, path_part.to_string(), delay));
+    }
+
+    /// As `hold_next`, for the next request with this method only (a POST to a channel's messages, not the
+    /// PATCH of one of them).
+    pub fn hold_next_method(&self, method: &str, path_part: &str, delay: Duration) {
+        self.shared
+            .holds
+            .lock()
+            .unwrap()
+            .push((Some(method.to_string()), path_part.to_string(), delay));
     }
 
     pub fn identifies(&self) -> usize {
@@ -220,6 +235,17 @@ impl FakeDiscord {
         }
     }
 
+    /// The messages created in a channel, oldest first (a post repeated with an enforced nonce is one).
+    pub fn messages(&self, channel: &str) -> Vec<Value> {
+        self.shared
+            .channels
+            .lock()
+            .unwrap()
+            .get(channel)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn commands(&self) -> Value {
         self.shared.commands.lock().unwrap().clone()
     }
@@ -296,8 +322,10 @@ async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         let mut holds = shared.holds.lock().unwrap();
         holds
             .iter()
-            .position(|(part, _)| path.contains(part.as_str()))
-            .map(|i| holds.remove(i).1)
+            .position(|(only, part, _)| {
+                only.as_deref().is_none_or(|m| m == method.as_str()) && path.contains(part.as_str())
+            })
+            .map(|i| holds.remove(i).2)
     };
     if let Some(delay) = hold {
         tokio::time::sleep(delay).await;
