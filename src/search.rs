@@ -5,6 +5,7 @@
 //! their group's other terms; every other bigram of the question counts weakly (near-synonyms like
 //! 保持期間/保持期限). The bag of terms is ranked by BM25 in `scoring`.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
@@ -49,7 +50,8 @@ pub struct SearchResults {
 /// Searches an index with the given synonyms.
 pub struct SectionSearcher<'a> {
     pub index: &'a NoteIndex,
-    pub synonyms: Synonyms,
+    /// The user's synonyms and those harvested from the notes.
+    pub synonyms: Cow<'a, Synonyms>,
     /// Lines of each section shown as its snippet.
     pub snippet_lines: usize,
 }
@@ -95,6 +97,13 @@ pub fn query_terms(text: &str, synonyms: &Synonyms) -> Vec<QueryTerm> {
     terms
 }
 
+/// The synonyms a search uses: the pairs harvested from the notes of `index`, and the user's list.
+pub fn search_synonyms(index: &NoteIndex, user_synonyms: &Synonyms) -> Synonyms {
+    let mut synonyms = index.harvested.clone();
+    synonyms.merge(user_synonyms);
+    synonyms
+}
+
 fn is_content(word: &Word) -> bool {
     let chars = word.text.chars().count();
     match word.script {
@@ -116,11 +125,19 @@ fn word_weight(word: &Word) -> f32 {
 impl<'a> SectionSearcher<'a> {
     /// `synonyms` are the user's list; the pairs harvested from the notes are added to them.
     pub fn new(index: &'a NoteIndex, user_synonyms: &Synonyms) -> Self {
-        let mut synonyms = index.harvested.clone();
-        synonyms.merge(user_synonyms);
         SectionSearcher {
             index,
-            synonyms,
+            synonyms: Cow::Owned(search_synonyms(index, user_synonyms)),
+            snippet_lines: 2,
+        }
+    }
+
+    /// With synonyms merged beforehand by `search_synonyms`: what a long-running bot does, as merging
+    /// takes longer than a search.
+    pub fn prepared(index: &'a NoteIndex, synonyms: &'a Synonyms) -> Self {
+        SectionSearcher {
+            index,
+            synonyms: Cow::Borrowed(synonyms),
             snippet_lines: 2,
         }
     }

@@ -51,6 +51,19 @@ impl Synonyms {
 
     /// Adds a group, merging it into an existing group that shares a term.
     pub fn add_group(&mut self, group: Vec<String>) {
+        self.add_group_unindexed(group);
+        self.reindex();
+    }
+
+    /// Adds another list's groups (merging those that share a term), reindexing once at the end.
+    pub fn merge(&mut self, other: &Synonyms) {
+        for group in &other.groups {
+            self.add_group_unindexed(group.clone());
+        }
+        self.reindex();
+    }
+
+    fn add_group_unindexed(&mut self, group: Vec<String>) {
         if let Some(existing) = self.groups.iter_mut().find(|g| g.iter().any(|t| group.contains(t))) {
             for term in group {
                 if !existing.contains(&term) {
@@ -65,13 +78,6 @@ impl Synonyms {
                 }
             }
             self.groups.push(unique);
-        }
-        self.reindex();
-    }
-
-    pub fn merge(&mut self, other: &Synonyms) {
-        for group in &other.groups {
-            self.add_group(group.clone());
         }
     }
 
@@ -282,6 +288,19 @@ mod tests {
     fn a_group_of_one_is_an_error_with_its_line() {
         let error = Synonyms::parse("a, b\nlonely\n").unwrap_err();
         assert_eq!(error.line, 2);
+    }
+
+    #[test]
+    fn merging_joins_groups_that_share_a_term_and_finds_the_merged_terms() {
+        let mut harvested = Synonyms::harvest(["デッドレターキュー (DLQ) に送る"]);
+        let user = Synonyms::parse("dlq, dead-letter queue\nシャード, shard\n").unwrap();
+        harvested.merge(&user);
+        assert_eq!(harvested.groups().len(), 2);
+        assert_eq!(
+            harvested.expansions("DLQ の保持期間"),
+            ["デッドレターキュー", "dead-letter queue"]
+        );
+        assert_eq!(harvested.expansions("shard を増やす"), ["シャード"]);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::index::NoteIndex;
 use crate::notes::NoteSet;
 use crate::quiz::QuizQuestion;
 use crate::quiz::generate::generate;
-use crate::search::SectionSearcher;
+use crate::search::{SectionSearcher, search_synonyms};
 use crate::store::SqliteStore;
 use crate::synonyms::Synonyms;
 
@@ -33,17 +33,20 @@ pub use handler::{FirstReply, handle};
 pub struct Library {
     pub notes: NoteSet,
     pub index: NoteIndex,
+    /// The user's synonyms merged with those harvested from the notes, once (`search_synonyms`).
     pub synonyms: Synonyms,
     pub questions: Vec<QuizQuestion>,
 }
 
 impl Library {
+    /// `synonyms` is the user's list; the pairs the notes write are added to it here.
     pub fn new(notes: NoteSet, index: NoteIndex, synonyms: Synonyms) -> Library {
         let mut questions: Vec<QuizQuestion> = crate::check::questions(&notes)
             .iter()
             .map(|q| QuizQuestion::from_bank(q, &notes))
             .collect();
-        let generated = generate(&notes, &SectionSearcher::new(&index, &synonyms));
+        let synonyms = search_synonyms(&index, &synonyms);
+        let generated = generate(&notes, &SectionSearcher::prepared(&index, &synonyms));
         questions.extend(generated);
         Library {
             notes,
@@ -54,7 +57,7 @@ impl Library {
     }
 
     pub fn searcher(&self, snippet_lines: usize) -> SectionSearcher<'_> {
-        let mut searcher = SectionSearcher::new(&self.index, &self.synonyms);
+        let mut searcher = SectionSearcher::prepared(&self.index, &self.synonyms);
         searcher.snippet_lines = snippet_lines;
         searcher
     }
