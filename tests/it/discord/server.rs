@@ -16,6 +16,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
@@ -103,6 +104,11 @@ impl FakeDiscord {
             .route("/gateway", any(gateway))
             .fallback(rest)
             .with_state(shared.clone());
+        // As Discord's servers do: with Nagle's algorithm on, a gateway frame sent right after another
+        // waits for the client's delayed ACK (tens of milliseconds), which load figures would show.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -119,6 +125,11 @@ impl FakeDiscord {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// How many requests received so far satisfy `test`, without copying them.
+    pub fn count_requests(&self, test: impl Fn(&Recorded) -> bool) -> usize {
+        self.shared.requests.lock().unwrap().iter().filter(|r| test(r)).count()
     }
 
     /// The next request whose path contains `path_part` gets a 429 with `retry_after` seconds.
