@@ -169,11 +169,7 @@ async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
         "{board}"
     );
     // Both questions were edited to reveal the answer and who was right.
-    let reveals = discord
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "PATCH" && r.path.starts_with(&posted))
-        .count();
+    let reveals = discord.count_requests(|r| r.method == "PATCH" && r.path.starts_with(&posted));
     assert_eq!(reveals, 2);
 
     // The leaderboard reads the store.

@@ -103,11 +103,7 @@ async fn background_tasks_start_once_although_ready_fires_twice() {
     assert!(reply.to_string().contains("kinesis.md:"), "{reply}");
     assert_eq!(running.bot.background_starts(), 1);
     assert_eq!(running.bot.commands_registered(), 1);
-    let registrations = discord
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
-        .count();
+    let registrations = discord.count_requests(|r| r.method == "PUT" && r.path.ends_with("/commands"));
     assert_eq!(registrations, 1, "commands registered once");
 }
 

@@ -410,11 +410,8 @@ async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_
     pick(&discord, &client, &b, "6002", &right, &third).await;
     wait_scoreboard(&discord).await;
 
-    let sends_of_second = discord
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST" && r.body["embeds"][0]["title"] == "❓ Question 2/3")
-        .count();
+    let sends_of_second =
+        discord.count_requests(|r| r.method == "POST" && r.body["embeds"][0]["title"] == "❓ Question 2/3");
     assert_eq!(sends_of_second, 2, "sent by A, then again by B after the takeover");
     let board = assert_each_posted_and_revealed_once(&discord, 3);
     assert_eq!(board, "1. <@6001> — 3 pt\n2. <@6002> — 1 pt", "{board}");
