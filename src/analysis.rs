@@ -1,7 +1,8 @@
 //! Text analysis for Japanese notes with English names, without a dictionary: width and case folding
 //! (NFKC, so `ＤｙｎａｍｏＤＢ` is `dynamodb` and `ｼｬｰﾄﾞ` is `シャード`), CJK runs cut into overlapping bigrams
-//! with positions (the Lucene `cjk` scheme: full recall inside katakana compounds, exact phrases still
-//! possible), Latin words and numbers kept whole, and camelCase API names split into parts for a second field.
+//! with positions (the Lucene `cjk` scheme: full recall inside katakana compounds, and a word is a phrase of
+//! its bigrams), Latin words and numbers kept whole, and camelCase API names split into parts for a second
+//! field.
 //! Every token keeps its byte span in the original text, for highlighting.
 
 use tantivy::tokenizer::{Token as TantivyToken, TokenStream, Tokenizer};
