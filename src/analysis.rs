@@ -123,38 +123,52 @@ pub struct Token {
 /// `kinesis data streams のデ デー ータ タ保 保持 持期 期限 限は 24 時間`.
 pub fn bigram_tokens(text: &str) -> Vec<Token> {
     let chars = normalize_with_offsets(text);
-    let mut tokens = Vec::with_capacity(chars.len());
+    bigram_spans(&chars)
+        .into_iter()
+        .map(|span| token(&chars[span.chars], span.position))
+        .collect()
+}
+
+/// A token as a range of normalised characters, so that indexing need not allocate a string per token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Span {
+    chars: std::ops::Range<usize>,
+    position: usize,
+}
+
+/// `bigram_tokens`' cutting, as spans of `chars`.
+fn bigram_spans(chars: &[NormalizedChar]) -> Vec<Span> {
+    let mut spans = Vec::with_capacity(chars.len());
     let mut position = 0;
-    for run in runs(&chars, |s| s.is_cjk()) {
-        let run_chars = &chars[run.clone()];
-        if Script::of(run_chars[0].ch).is_cjk() {
-            if run_chars.len() == 1 {
-                tokens.push(token(run_chars, position));
-                position += 1;
+    let mut push = |chars: std::ops::Range<usize>| {
+        spans.push(Span { chars, position });
+        position += 1;
+    };
+    for run in runs(chars, |s| s.is_cjk()) {
+        if Script::of(chars[run.start].ch).is_cjk() {
+            if run.len() == 1 {
+                push(run.clone());
             }
-            for pair in run_chars.windows(2) {
-                tokens.push(token(pair, position));
-                position += 1;
+            for start in run.start..run.end.saturating_sub(1) {
+                push(start..start + 2);
             }
         } else {
             // A number glued to its unit (`5GB`, `128mb`) is the number and the unit, as `5 GB` is;
             // letters then digits (`s3`, `ec2`, `sigv4`) are one name and stay whole.
-            let mut start = 0;
-            for i in 1..run_chars.len() {
-                if run_chars[i - 1].ch.is_ascii_digit()
-                    && run_chars[i].ch.is_alphabetic()
-                    && run_chars[..i].iter().all(|c| c.ch.is_ascii_digit())
+            let mut start = run.start;
+            for i in run.start + 1..run.end {
+                if chars[i - 1].ch.is_ascii_digit()
+                    && chars[i].ch.is_alphabetic()
+                    && chars[run.start..i].iter().all(|c| c.ch.is_ascii_digit())
                 {
-                    tokens.push(token(&run_chars[start..i], position));
-                    position += 1;
+                    push(start..i);
                     start = i;
                 }
             }
-            tokens.push(token(&run_chars[start..], position));
-            position += 1;
+            push(start..run.end);
         }
     }
-    tokens
+    spans
 }
 
 /// Parts of Latin words, camelCase and snake_case split, lower-cased: `BatchGetItem` → `batch get item`,
@@ -343,10 +357,51 @@ impl TokenStream for VecTokenStream {
 }
 
 impl Tokenizer for BigramTokenizer {
-    type TokenStream<'a> = VecTokenStream;
+    type TokenStream<'a> = BigramTokenStream;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream::new(bigram_tokens(text))
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BigramTokenStream {
+        let chars = normalize_with_offsets(text);
+        let spans = bigram_spans(&chars);
+        BigramTokenStream {
+            chars,
+            spans,
+            next: 0,
+            token: TantivyToken::default(),
+        }
+    }
+}
+
+/// `bigram_tokens` handed to tantivy one by one, each written into the same token: indexing a section
+/// allocates no string per bigram.
+pub struct BigramTokenStream {
+    chars: Vec<NormalizedChar>,
+    spans: Vec<Span>,
+    next: usize,
+    token: TantivyToken,
+}
+
+impl TokenStream for BigramTokenStream {
+    fn advance(&mut self) -> bool {
+        let Some(span) = self.spans.get(self.next) else {
+            return false;
+        };
+        self.next += 1;
+        let chars = &self.chars[span.chars.clone()];
+        self.token.text.clear();
+        self.token.text.extend(chars.iter().map(|c| c.ch));
+        self.token.offset_from = chars[0].from;
+        self.token.offset_to = chars[chars.len() - 1].to;
+        self.token.position = span.position;
+        self.token.position_length = 1;
+        true
+    }
+
+    fn token(&self) -> &TantivyToken {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut TantivyToken {
+        &mut self.token
     }
 }
 
@@ -364,6 +419,25 @@ mod tests {
 
     fn texts(tokens: &[Token]) -> Vec<&str> {
         tokens.iter().map(|t| t.text.as_str()).collect()
+    }
+
+    #[test]
+    fn the_tantivy_stream_gives_the_same_tokens_as_bigram_tokens() {
+        let text = "Kinesis Data Streamsのデータ保持期限は24時間、ｼｬｰﾄﾞは5GB。字";
+        let mut tokenizer = BigramTokenizer;
+        let mut stream = tokenizer.token_stream(text);
+        let mut streamed = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            streamed.push(Token {
+                text: t.text.clone(),
+                from: t.offset_from,
+                to: t.offset_to,
+                position: t.position,
+            });
+        }
+        assert_eq!(streamed, bigram_tokens(text));
+        assert_eq!(streamed.last().map(|t| t.text.as_str()), Some("字"));
     }
 
     #[test]
