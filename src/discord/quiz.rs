@@ -554,18 +554,7 @@ fn close_stale(bot: &Bot, session: SessionId, mut quiz: SavedQuiz, now: Timestam
             record_results(&mut *store, session, &quiz, *index, results, true);
         }
     }
-    let scores = quiz
-        .session
-        .scoreboard()
-        .iter()
-        .map(|line| {
-            store.user(&player_name_of(&line.player), now).map(|user| FinalScore {
-                user,
-                points: line.points,
-                rank: line.rank,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let scores = final_scores(&mut *store, &quiz.session.scoreboard(), now)?;
     store.finish_session(session, SessionEnd::Interrupted, now, &scores)?;
     for effect in &pending {
         store.mark_effect_sent(session, &effect.effect, None, now)?;
@@ -577,7 +566,18 @@ fn close_stale(bot: &Bot, session: SessionId, mut quiz: SavedQuiz, now: Timestam
 fn finish(bot: &Bot, session: SessionId, reason: SessionEnd, scoreboard: &[ScoreLine]) -> anyhow::Result<()> {
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
     let now = Timestamp::now();
-    let scores = scoreboard
+    let scores = final_scores(&mut *store, scoreboard, now)?;
+    store.finish_session(session, reason, now, &scores)?;
+    Ok(())
+}
+
+/// The scoreboard as the store keeps it: each player as a user of the store, with points and rank.
+fn final_scores(
+    store: &mut dyn Store,
+    scoreboard: &[ScoreLine],
+    now: Timestamp,
+) -> Result<Vec<FinalScore>, StoreError> {
+    scoreboard
         .iter()
         .map(|line| {
             store.user(&player_name_of(&line.player), now).map(|user| FinalScore {
@@ -586,9 +586,7 @@ fn finish(bot: &Bot, session: SessionId, reason: SessionEnd, scoreboard: &[Score
                 rank: line.rank,
             })
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    store.finish_session(session, reason, now, &scores)?;
-    Ok(())
+        .collect()
 }
 
 /// The nonce of a post (Discord: at most 25 characters): with `enforce_nonce`, a post resent after a
