@@ -19,7 +19,7 @@ use crate::synonyms::{Synonyms, mentions};
 /// Query words beyond this many are ignored: a pasted page must not build a giant query.
 const MAX_QUERY_WORDS: usize = 64;
 
-/// What a bigram of the question that is not part of a content word counts (content words count 0.8–1.5).
+/// What each other bigram of the question counts (a content word counts 0.8–1.5, shared among its tokens).
 const RECALL_WEIGHT: f32 = 0.4;
 
 /// A matching section.
@@ -175,7 +175,8 @@ impl<'a> SectionSearcher<'a> {
     /// The query as index terms, each with how much a match counts: every token of every query word in
     /// the heading, the body and (at half weight) the tags, Latin words also by their camelCase parts, each
     /// word's weight shared among its tokens (`shared_weight`); and, to boost sections that match those,
-    /// every other CJK bigram of the question weakly in the body. A term reached twice counts once, at its larger weight.
+    /// every other CJK bigram of the question weakly in the body. A term reached twice counts once, at its
+    /// larger weight.
     ///
     /// Why a bag of tokens and no phrases: on the retrieval and question-bank tests it finds what exact
     /// bigram phrases found (109/109 top 3; 97.3% top 5, was 96.4%), and it ranks several times faster.
