@@ -244,6 +244,29 @@ pub fn check_summary(locale: Locale, report: &CheckReport) -> String {
     }
 }
 
+enum Align {
+    Left,
+    Right,
+}
+
+/// `text` padded with spaces to `width` terminal columns: kana, kanji and full-width forms take two
+/// columns, which `format!`'s padding (counting characters) does not know.
+fn pad_to(text: &str, width: usize, align: Align) -> String {
+    let columns: usize = text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum();
+    let fill = " ".repeat(width.saturating_sub(columns));
+    match align {
+        Align::Left => format!("{text}{fill}"),
+        Align::Right => format!("{fill}{text}"),
+    }
+}
+
+/// East Asian wide and full-width characters (the common blocks).
+fn is_wide(c: char) -> bool {
+    matches!(c,
+        '\u{1100}'..='\u{115F}' | '\u{2E80}'..='\u{A4CF}' | '\u{AC00}'..='\u{D7A3}' | '\u{F900}'..='\u{FAFF}'
+        | '\u{FE30}'..='\u{FE4F}' | '\u{FF00}'..='\u{FF60}' | '\u{FFE0}'..='\u{FFE6}')
+}
+
 pub fn coverage(locale: Locale, coverage: &Coverage) -> String {
     let mut out = String::new();
     for (title, table) in [
@@ -252,13 +275,28 @@ pub fn coverage(locale: Locale, coverage: &Coverage) -> String {
     ] {
         let _ = writeln!(
             out,
-            "\n{title:<24} {:>9} {:>9}",
-            pick(locale, "セクション", "sections"),
-            pick(locale, "問題", "questions")
+            "\n{}{}{}",
+            pad_to(title, 24, Align::Left),
+            pad_to(pick(locale, "セクション", "sections"), 10, Align::Right),
+            pad_to(pick(locale, "問題", "questions"), 10, Align::Right)
         );
         for (key, (sections, questions)) in table {
-            let _ = writeln!(out, "{key:<24} {sections:>9} {questions:>9}");
+            let _ = writeln!(out, "{key:<24}{sections:>10}{questions:>10}");
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_counts_japanese_as_two_columns() {
+        assert_eq!(pad_to("サービス", 10, Align::Left), "サービス  ");
+        assert_eq!(pad_to("問題", 6, Align::Right), "  問題");
+        assert_eq!(pad_to("ＤＢ", 4, Align::Left), "ＤＢ");
+        assert_eq!(pad_to("sections", 10, Align::Right), "  sections");
+        assert_eq!(pad_to("longer than wide", 4, Align::Left), "longer than wide");
+    }
 }
