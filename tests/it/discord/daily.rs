@@ -3,40 +3,15 @@
 //! a second away. Covers the post at the set time, three members answering, the reveal's share and streaks,
 //! a restart between "recorded" and "sent", and a kill -9 around post time.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tsumiage::discord::Bot;
-use tsumiage::scheduler::WallClock;
 use tsumiage::store::{SqliteStore, Store};
 
 use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID};
-use super::{WAIT, callback_for, config, exchange, library, press, slash};
-
-/// A wall clock the test moves: real time plus an offset.
-#[derive(Default)]
-struct MovableClock {
-    offset: Mutex<chrono::Duration>,
-}
-
-impl MovableClock {
-    /// From now on, the clock reads `at` (and runs on from there).
-    fn set(&self, at: DateTime<Utc>) {
-        *self.offset.lock().unwrap() = at - Utc::now();
-    }
-}
-
-impl WallClock for MovableClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now() + *self.offset.lock().unwrap()
-    }
-}
-
-fn utc(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
-}
+use super::{MovableClock, WAIT, callback_for, config, exchange, library, press, slash, utc};
 
 struct Started {
     bot: Arc<Bot>,
@@ -63,13 +38,7 @@ async fn stop_bot(started: Started) {
 
 /// `/daily set` by a member with Manage Server.
 async fn daily_set(discord: &FakeDiscord, options: Value) -> Value {
-    let mut sent = slash(
-        discord,
-        "1000",
-        "daily",
-        json!([{"name": "set", "type": 1, "options": options}]),
-    );
-    sent["member"]["permissions"] = json!("32");
+    let sent = super::daily_set(discord, options);
     discord.dispatch("INTERACTION_CREATE", sent.clone());
     callback_for(discord, &sent).await
 }
