@@ -1,7 +1,8 @@
 //! The daily question end to end: the real bot (in process, and as a real `serve` process) against the
 //! local Discord, with the scheduler's clock started just before 09:00 Tokyo so the post is a fraction of
 //! a second away. Covers the post at the set time, three members answering, the reveal's share and streaks,
-//! a restart between "recorded" and "sent", and a kill -9 around post time.
+//! a restart between "recorded" and "sent", and a kill -9 around post time. (Several replicas at once:
+//! `replicas.rs`.)
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -237,8 +238,9 @@ async fn a_restart_between_recorded_and_sent_neither_loses_nor_duplicates_the_po
         let post = store.daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
         assert_eq!(post.state, tsumiage::store::DailyPostState::Recorded, "{post:?}");
     }
-    // Restarted at 09:00:03: the slot is resolved from the channel, not posted again.
-    clock.set(utc("2026-11-27T00:00:03Z"));
+    // Restarted at 09:01:03, once the first bot's claim on the slot (a minute: it could have been a replica
+    // still sending) lapsed: the slot is resolved from the channel, not posted again.
+    clock.set(utc("2026-11-27T00:01:03Z"));
     let second = start_bot(&discord, &dir, clock.clone()).await;
     discord
         .wait_for("the channel read", WAIT, |r| {
@@ -302,7 +304,8 @@ async fn a_kill_9_of_the_bot_process_around_post_time_then_a_restart_yields_exac
     wait_posts(&discord, 1).await;
     first.kill().unwrap(); // SIGKILL
     first.wait().unwrap();
-    let mut second = serve("2026-11-27T00:00:05Z");
+    // Restarted after the dead process's claim on the slot (a minute from 09:00) lapsed.
+    let mut second = serve("2026-11-27T00:01:05Z");
     discord
         .wait_for("the restarted bot reads the channel", WAIT, |r| {
             r.iter()
