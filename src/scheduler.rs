@@ -8,6 +8,12 @@
 //! first (every post carries its slot's marker) and sending only if it is not there: never lost, never
 //! twice. Posting and looking are behind `DailyHost`, so tests run this loop with a paused tokio clock and
 //! a fake host, and the Discord adapter implements the host over REST.
+//!
+//! Several replicas sharing a store each run this loop. Recording a slot is an insert that one replica
+//! wins; the winner holds a claim on the slot for `CLAIM_FOR`, and the others leave the slot alone while
+//! the claim is live. A recorded slot whose claim lapsed (its replica died before marking it sent) is
+//! claimed and resolved as above by another replica; a post that reached Discord after all is sent again
+//! with the same enforced nonce, which returns the first message. A reveal is claimed the same way.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,13 +24,17 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::Timestamp;
 use crate::schedule::{DailySchedule, Slot};
-use crate::store::{DailyPost, DailyPostState, Store};
+use crate::store::{DailyPost, DailyPostState, Lease, NewDailyPost, Recorded, Store};
 
 /// Never sleep longer than this in one go: a wall clock that jumps (suspend, NTP) is re-read at least
 /// this often.
 pub const MAX_SLEEP: Duration = Duration::from_secs(300);
-/// After a failed send or reveal, try again this much later.
+/// After a failed send or reveal, or one another replica has claimed, look again this much later.
 pub const RETRY_AFTER: Duration = Duration::from_secs(30);
+/// How long a replica's claim on a slot's send or reveal holds: a replica that died holding it is taken
+/// over this long after it claimed. (A send slower than this may be repeated by the replica taking over,
+/// with the same enforced nonce: Discord returns the first message.)
+pub const CLAIM_FOR: Duration = Duration::from_secs(60);
 
 /// The wall clock, as the scheduler reads it.
 pub trait WallClock: Send + Sync {
@@ -70,6 +80,8 @@ pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
 
 /// What the scheduler needs from the bot: the store, a question, and the channel.
 pub trait DailyHost: Send + Sync + 'static {
+    /// This replica's id, as the owner of its claims on slots (unique per run).
+    fn replica(&self) -> &str;
     /// Runs `work` with the store locked (briefly: no await inside).
     fn with_store<R>(&self, work: impl FnOnce(&mut dyn Store) -> R) -> R;
     /// The question for a slot, or `None` when the server's bank has nothing that fits.
@@ -92,46 +104,89 @@ pub trait DailyHost: Send + Sync + 'static {
     fn reveal(&self, schedule: &DailySchedule, post: &DailyPost) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
-/// Posts a slot exactly once. Returns the message id, or `None` when there was nothing to post.
+/// What `post_slot` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// The slot's post is in the channel (sent now, found there, or sent before): its message id.
+    Sent(String),
+    /// Nothing fits the schedule: nothing recorded, nothing sent.
+    NothingFits,
+    /// Another replica recorded the slot or holds its claim: it sends the post; look again later.
+    ClaimedElsewhere,
+}
+
+fn claim_until(now: DateTime<Utc>) -> Timestamp {
+    timestamp(now + chrono::Duration::from_std(CLAIM_FOR).unwrap_or_default())
+}
+
+/// Posts a slot exactly once, whichever replica gets to it first.
 pub async fn post_slot<H: DailyHost>(
     host: &H,
     schedule: &DailySchedule,
     slot_id: &str,
     now: DateTime<Utc>,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Posted> {
     let existing = host.with_store(|store| store.daily_post(&schedule.guild, slot_id))?;
     // A slot recorded before a `/daily set` moved the channel is finished where it was started.
     let mut target = schedule.clone();
     let question = match existing {
-        Some(post) if post.state == DailyPostState::Sent => return Ok(post.message_id),
+        Some(post) if post.state == DailyPostState::Sent => {
+            return Ok(Posted::Sent(post.message_id.unwrap_or_default()));
+        }
         Some(post) => {
-            // Recorded, not marked sent: the send may have reached Discord before the process died.
+            // Recorded, not marked sent: its replica is sending it, or died (or failed) before marking it.
+            let claimed = host.with_store(|store| {
+                store.claim_daily_post(
+                    &schedule.guild,
+                    slot_id,
+                    DailyPostState::Recorded,
+                    host.replica(),
+                    timestamp(now),
+                    claim_until(now),
+                )
+            })?;
+            if !claimed {
+                return Ok(Posted::ClaimedElsewhere);
+            }
+            // The send may have reached Discord before its replica died.
             if let Some(channel) = &post.channel {
                 target.channel = channel.clone();
             }
             if let Some(message) = host.find(schedule, &target.channel, slot_id).await? {
                 tracing::info!(guild = %schedule.guild, slot = slot_id, "daily post found in the channel: marking it sent");
                 host.with_store(|store| store.mark_daily_sent(&schedule.guild, slot_id, &message, timestamp(now)))?;
-                return Ok(Some(message));
+                return Ok(Posted::Sent(message));
             }
             post.question_id
         }
         None => {
             let Some(question) = host.choose(schedule, slot_id) else {
                 tracing::warn!(guild = %schedule.guild, slot = slot_id, "no question fits the daily schedule");
-                return Ok(None);
+                return Ok(Posted::NothingFits);
             };
-            // Recorded first: from here on a restart resolves this slot instead of choosing again.
-            host.with_store(|store| {
-                store.record_daily_post(&schedule.guild, slot_id, &schedule.channel, &question, timestamp(now))
-            })?;
+            // Recorded first: from here on a restart resolves this slot instead of choosing again. Of
+            // replicas recording it at once, one wins and sends; the others leave it to the winner.
+            let new = NewDailyPost {
+                guild: schedule.guild.clone(),
+                slot: slot_id.to_string(),
+                channel: schedule.channel.clone(),
+                question_id: question.clone(),
+                at: timestamp(now),
+            };
+            let claim = Lease {
+                owner: host.replica().to_string(),
+                until: Some(claim_until(now)),
+            };
+            if host.with_store(|store| store.record_daily_post(&new, &claim))? == Recorded::Duplicate {
+                return Ok(Posted::ClaimedElsewhere);
+            }
             question
         }
     };
     let message = host.send(&target, slot_id, &question).await?;
     host.with_store(|store| store.mark_daily_sent(&schedule.guild, slot_id, &message, timestamp(now)))?;
     tracing::info!(guild = %schedule.guild, slot = slot_id, question, "daily question posted");
-    Ok(Some(message))
+    Ok(Posted::Sent(message))
 }
 
 /// The slot a stored post belongs to, for its reveal time (`None` for `/daily now` trials, named `try-…`).
@@ -173,11 +228,16 @@ pub async fn tick<H: DailyHost>(host: &H, now: DateTime<Utc>) -> DateTime<Utc> {
     for schedule in &schedules {
         // `/daily off` stops new posts; a post already out is still revealed.
         if schedule.enabled {
-            if let Some(slot) = schedule.slot_for(now)
-                && let Err(error) = post_slot(host, schedule, &slot.id(), now).await
-            {
-                tracing::error!(guild = %schedule.guild, slot = %slot.id(), "daily post failed: {error:#}");
-                next = next.min(retry);
+            if let Some(slot) = schedule.slot_for(now) {
+                match post_slot(host, schedule, &slot.id(), now).await {
+                    Ok(Posted::Sent(_) | Posted::NothingFits) => {}
+                    // Another replica is on it: look again in case it dies before marking it sent.
+                    Ok(Posted::ClaimedElsewhere) => next = next.min(retry),
+                    Err(error) => {
+                        tracing::error!(guild = %schedule.guild, slot = %slot.id(), "daily post failed: {error:#}");
+                        next = next.min(retry);
+                    }
+                }
             }
             next = next.min(schedule.next_post_after(now));
         }
@@ -192,6 +252,29 @@ pub async fn tick<H: DailyHost>(host: &H, now: DateTime<Utc>) -> DateTime<Utc> {
             if at > now {
                 next = next.min(at);
                 continue;
+            }
+            // One replica reveals: the one that claims it. Another looks again later, in case it dies.
+            let claimed = host.with_store(|store| {
+                store.claim_daily_post(
+                    &schedule.guild,
+                    &post.slot,
+                    DailyPostState::Sent,
+                    host.replica(),
+                    timestamp(now),
+                    claim_until(now),
+                )
+            });
+            match claimed {
+                Ok(true) => {}
+                Ok(false) => {
+                    next = next.min(retry);
+                    continue;
+                }
+                Err(error) => {
+                    tracing::error!(guild = %schedule.guild, slot = %post.slot, "claiming a daily reveal failed: {error:#}");
+                    next = next.min(retry);
+                    continue;
+                }
             }
             match host.reveal(schedule, post).await {
                 Ok(()) => {
@@ -278,6 +361,10 @@ mod tests {
     }
 
     impl DailyHost for Fake {
+        fn replica(&self) -> &str {
+            "replica:test"
+        }
+
         fn with_store<R>(&self, work: impl FnOnce(&mut dyn Store) -> R) -> R {
             work(&mut *self.store.lock().unwrap())
         }
@@ -403,6 +490,42 @@ mod tests {
             (post.state, post.message_id.as_deref()),
             (DailyPostState::Sent, Some("m1"))
         );
+        running.task.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_another_replica_recorded_is_left_to_it_until_its_claim_lapses_then_posted_once() {
+        let host = Fake::new();
+        host.with_store(|s| s.set_daily_schedule(&tokyo_nine())).unwrap();
+        // Another replica recorded 09:00's slot, claimed until 09:01, and died before sending it.
+        let post = NewDailyPost {
+            guild: "g".into(),
+            slot: "2026-11-27".into(),
+            channel: "c".into(),
+            question_id: "q-other".into(),
+            at: timestamp(utc("2026-11-27T00:00:00Z")),
+        };
+        let claim = Lease {
+            owner: "replica:dead".into(),
+            until: Some(timestamp(utc("2026-11-27T00:01:00Z"))),
+        };
+        host.with_store(|s| s.record_daily_post(&post, &claim)).unwrap();
+        let clock = Arc::new(TokioClock::starting_at(utc("2026-11-27T00:00:01Z")));
+        let running = start(&host, &clock);
+        wait(58).await;
+        assert!(
+            host.slots_posted().is_empty(),
+            "sent while another replica's claim was live"
+        );
+        wait(RETRY_AFTER.as_secs() + 1).await;
+        assert_eq!(host.slots_posted(), ["2026-11-27"]);
+        let post = host.with_store(|s| s.daily_post("g", "2026-11-27")).unwrap().unwrap();
+        assert_eq!(
+            (post.question_id.as_str(), post.state),
+            ("q-other", DailyPostState::Sent)
+        );
+        wait(3600).await;
+        assert_eq!(host.slots_posted(), ["2026-11-27"]);
         running.task.abort();
     }
 

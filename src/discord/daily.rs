@@ -17,7 +17,7 @@ use crate::config::Locale;
 use crate::daily::{GroupRecord, Streak, choose, streaks};
 use crate::quiz::{Answer, QuizQuestion};
 use crate::schedule::{self, DailySchedule, Days, Reveal};
-use crate::scheduler::{self, DailyHost, timestamp};
+use crate::scheduler::{self, DailyHost, Posted, timestamp};
 use crate::store::{DailyAnswer, DailyPost, Recorded, Store, UserId};
 
 const BLUE: u32 = 0x3b82f6;
@@ -167,6 +167,10 @@ pub fn with_streak(bot: &Bot, locale: Locale, guild: Option<u64>, user: u64, mut
 }
 
 impl DailyHost for Bot {
+    fn replica(&self) -> &str {
+        &self.replica
+    }
+
     fn with_store<R>(&self, work: impl FnOnce(&mut dyn Store) -> R) -> R {
         work(&mut *self.store.lock().unwrap_or_else(|e| e.into_inner()))
     }
@@ -605,9 +609,13 @@ pub(crate) async fn command(
             let schedule = current.unwrap_or_else(|| default_schedule(bot, &guild, &incoming.channel_id.to_string()));
             let slot = format!("try-{}", now.timestamp_millis());
             match scheduler::post_slot(&**bot, &schedule, &slot, now).await {
-                Ok(Some(_)) => Ok(render::ephemeral(pick(locale, "投稿しました。", "Posted."))),
-                Ok(None) => Err(Refusal(
+                Ok(Posted::Sent(_)) => Ok(render::ephemeral(pick(locale, "投稿しました。", "Posted."))),
+                Ok(Posted::NothingFits) => Err(Refusal(
                     pick(locale, "出せる問題がありません。", "No question fits.").into(),
+                )),
+                // A trial slot is this interaction's own: another replica holding it is not expected.
+                Ok(Posted::ClaimedElsewhere) => Err(Refusal(
+                    pick(locale, "もう一度お試しください。", "Try again in a moment.").into(),
                 )),
                 Err(error) => Err(failed(locale, format!("{error:#}"))),
             }

@@ -12,6 +12,10 @@
 //! `Cas::Conflict` and the caller reloads and retries), a lease naming the one replica that drives its
 //! deadlines, and its effects (post question N, reveal question N, post the scoreboard), recorded in the
 //! same transaction as the state change that caused them and marked sent once done.
+//!
+//! The daily question is shared the same way: a slot is recorded by one replica only (an insert that
+//! either wins or finds the slot taken), and its pending work (the send, then the reveal) is claimed by one
+//! replica at a time until an expiry, after which another replica may take it over.
 
 pub mod owner;
 mod sqlite;
@@ -267,6 +271,16 @@ pub struct DailyPost {
     pub revealed_at: Option<Timestamp>,
 }
 
+/// A slot about to be recorded: the question chosen for it and the channel it goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDailyPost {
+    pub guild: String,
+    pub slot: String,
+    pub channel: String,
+    pub question_id: String,
+    pub at: Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DailyAnswer {
     pub guild: String,
@@ -367,15 +381,23 @@ pub trait Store {
 
     fn set_daily_schedule(&mut self, schedule: &DailySchedule) -> Result<()>;
     fn daily_schedules(&self) -> Result<Vec<DailySchedule>>;
-    /// Records the question chosen for a slot; a slot already recorded keeps its question (`Duplicate`).
-    fn record_daily_post(
+    /// Records the question chosen for a slot, claimed by `claim` (the replica that will send it), if
+    /// nobody recorded the slot yet: `New` means this caller won the slot and sends it. `Duplicate`: it was
+    /// recorded first by another replica or an earlier run; its question and claim stand, nothing changes.
+    fn record_daily_post(&mut self, post: &NewDailyPost, claim: &Lease) -> Result<Recorded>;
+    /// Claims a slot's pending work for `owner` until `until`: sending its post while it is `Recorded`,
+    /// revealing it once `Sent`. Succeeds when the slot is in `state`, not revealed, and `owner` holds the
+    /// claim already, or nobody does, or it lapsed at or before `now`. `false`: another replica holds it,
+    /// or the work is done (the state moved on). Marking the slot sent or revealed clears the claim.
+    fn claim_daily_post(
         &mut self,
         guild: &str,
         slot: &str,
-        channel: &str,
-        question_id: &str,
-        at: Timestamp,
-    ) -> Result<Recorded>;
+        state: DailyPostState,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool>;
     fn mark_daily_sent(&mut self, guild: &str, slot: &str, message_id: &str, at: Timestamp) -> Result<()>;
     fn mark_daily_revealed(&mut self, guild: &str, slot: &str, at: Timestamp) -> Result<()>;
     fn daily_post(&self, guild: &str, slot: &str) -> Result<Option<DailyPost>>;

@@ -11,7 +11,7 @@ use super::*;
 use crate::schedule::{Days, Reveal};
 
 /// The schema this build writes. Each step of `MIGRATIONS` moves the file up one version.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `tsum` in ASCII: tells a tsumiage store from any other SQLite file.
 const APPLICATION_ID: i64 = 0x7473_756d;
@@ -147,6 +147,12 @@ CREATE TABLE last_shown (
     question_id TEXT NOT NULL,
     shown_ms INTEGER NOT NULL
 );
+"#,
+    r#"
+-- A daily slot's pending work (sending a recorded post, revealing a sent one) is claimed by one replica
+-- until claim_until_ms; another replica takes it over only once the claim lapsed. Cleared when done.
+ALTER TABLE daily_posts ADD COLUMN claimed_by TEXT;
+ALTER TABLE daily_posts ADD COLUMN claim_until_ms INTEGER;
 "#,
 ];
 
@@ -888,27 +894,55 @@ impl Store for SqliteStore {
         Ok(schedules)
     }
 
-    fn record_daily_post(
+    fn record_daily_post(&mut self, post: &NewDailyPost, claim: &Lease) -> Result<Recorded> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "INSERT INTO daily_posts (guild, slot, channel, question_id, state, recorded_ms, claimed_by, claim_until_ms)
+                 VALUES (?1, ?2, ?3, ?4, 'recorded', ?5, ?6, ?7)
+                 ON CONFLICT (guild, slot) DO NOTHING",
+                params![
+                    post.guild,
+                    post.slot,
+                    post.channel,
+                    post.question_id,
+                    post.at.0,
+                    claim.owner,
+                    claim.until.map(|t| t.0)
+                ],
+            )?;
+            Ok(recorded(changed))
+        })
+    }
+
+    fn claim_daily_post(
         &mut self,
         guild: &str,
         slot: &str,
-        channel: &str,
-        question_id: &str,
-        at: Timestamp,
-    ) -> Result<Recorded> {
+        state: DailyPostState,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool> {
+        let state = match state {
+            DailyPostState::Recorded => "recorded",
+            DailyPostState::Sent => "sent",
+        };
         self.write(|tx| {
             let changed = tx.execute(
-                "INSERT OR IGNORE INTO daily_posts (guild, slot, channel, question_id, state, recorded_ms) VALUES (?1, ?2, ?3, ?4, 'recorded', ?5)",
-                params![guild, slot, channel, question_id, at.0],
+                "UPDATE daily_posts SET claimed_by = ?4, claim_until_ms = ?6
+                 WHERE guild = ?1 AND slot = ?2 AND state = ?3 AND revealed_ms IS NULL
+                   AND (claimed_by = ?4 OR claim_until_ms IS NULL OR claim_until_ms <= ?5)",
+                params![guild, slot, state, owner, now.0, until.0],
             )?;
-            Ok(recorded(changed))
+            Ok(changed > 0)
         })
     }
 
     fn mark_daily_sent(&mut self, guild: &str, slot: &str, message_id: &str, at: Timestamp) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE daily_posts SET state = 'sent', message_id = ?3, sent_ms = ?4 WHERE guild = ?1 AND slot = ?2",
+                "UPDATE daily_posts SET state = 'sent', message_id = ?3, sent_ms = ?4, claimed_by = NULL, claim_until_ms = NULL
+                 WHERE guild = ?1 AND slot = ?2",
                 params![guild, slot, message_id, at.0],
             )?;
             Ok(())
@@ -918,7 +952,8 @@ impl Store for SqliteStore {
     fn mark_daily_revealed(&mut self, guild: &str, slot: &str, at: Timestamp) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE daily_posts SET revealed_ms = ?3 WHERE guild = ?1 AND slot = ?2 AND revealed_ms IS NULL",
+                "UPDATE daily_posts SET revealed_ms = ?3, claimed_by = NULL, claim_until_ms = NULL
+                 WHERE guild = ?1 AND slot = ?2 AND revealed_ms IS NULL",
                 params![guild, slot, at.0],
             )?;
             Ok(())
@@ -1276,6 +1311,92 @@ mod tests {
         );
     }
 
+    fn new_daily_post(question_id: &str, at: i64) -> NewDailyPost {
+        NewDailyPost {
+            guild: "g".into(),
+            slot: "2026-11-26".into(),
+            channel: "c".into(),
+            question_id: question_id.into(),
+            at: Timestamp(at),
+        }
+    }
+
+    fn claim(owner: &str, until: i64) -> Lease {
+        Lease {
+            owner: owner.into(),
+            until: Some(Timestamp(until)),
+        }
+    }
+
+    #[test]
+    fn a_daily_slot_is_recorded_by_one_replica_and_its_send_and_reveal_claimed_by_one_until_the_claim_lapses() {
+        let (_dir, mut store) = open_temp();
+        let (recorded, sent) = (DailyPostState::Recorded, DailyPostState::Sent);
+        let slot = "2026-11-26";
+        assert_eq!(
+            store
+                .record_daily_post(&new_daily_post("q1", 10), &claim("replica:a", 100))
+                .unwrap(),
+            Recorded::New
+        );
+        assert_eq!(
+            store
+                .record_daily_post(&new_daily_post("q2", 11), &claim("replica:b", 100))
+                .unwrap(),
+            Recorded::Duplicate
+        );
+        // A's claim to send: A may renew it, B may not until it lapses, then B holds it.
+        assert!(
+            store
+                .claim_daily_post("g", slot, recorded, "replica:a", Timestamp(50), Timestamp(150))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_daily_post("g", slot, recorded, "replica:b", Timestamp(149), Timestamp(249))
+                .unwrap()
+        );
+        assert!(
+            store
+                .claim_daily_post("g", slot, recorded, "replica:b", Timestamp(150), Timestamp(250))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_daily_post("g", slot, recorded, "replica:a", Timestamp(160), Timestamp(260))
+                .unwrap()
+        );
+        // Sent: the claim is cleared, and a claim on the recorded post fails (nothing left to send).
+        store.mark_daily_sent("g", slot, "m1", Timestamp(170)).unwrap();
+        assert!(
+            !store
+                .claim_daily_post("g", slot, recorded, "replica:b", Timestamp(171), Timestamp(271))
+                .unwrap()
+        );
+        // The reveal: claimed by whoever comes first, then by nobody else until it lapses or is done.
+        assert!(
+            store
+                .claim_daily_post("g", slot, sent, "replica:a", Timestamp(300), Timestamp(400))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_daily_post("g", slot, sent, "replica:b", Timestamp(300), Timestamp(400))
+                .unwrap()
+        );
+        store.mark_daily_revealed("g", slot, Timestamp(310)).unwrap();
+        assert!(
+            !store
+                .claim_daily_post("g", slot, sent, "replica:b", Timestamp(500), Timestamp(600))
+                .unwrap()
+        );
+        let post = store.daily_post("g", slot).unwrap().unwrap();
+        assert_eq!(
+            (post.question_id.as_str(), post.message_id.as_deref(), post.revealed_at),
+            ("q1", Some("m1"), Some(Timestamp(310)))
+        );
+    }
+
     #[test]
     fn daily_records_are_idempotent() {
         let (_dir, mut store) = open_temp();
@@ -1307,13 +1428,13 @@ mod tests {
         assert_eq!(store.daily_schedules().unwrap(), vec![changed]);
         assert_eq!(
             store
-                .record_daily_post("g", "2026-11-26", "c", "q1", Timestamp(1))
+                .record_daily_post(&new_daily_post("q1", 1), &claim("replica:a", 100))
                 .unwrap(),
             Recorded::New
         );
         assert_eq!(
             store
-                .record_daily_post("g", "2026-11-26", "c", "q2", Timestamp(2))
+                .record_daily_post(&new_daily_post("q2", 2), &claim("replica:b", 100))
                 .unwrap(),
             Recorded::Duplicate
         );
@@ -1544,6 +1665,19 @@ mod tests {
         assert_eq!(store.scores(1).unwrap()[0].points, 1);
         assert_eq!(store.user("discord:7", Timestamp(0)).unwrap(), 1);
         assert_eq!(store.daily_posts("1").unwrap().len(), 1);
+        // A post from before claims is unclaimed: its reveal can be claimed.
+        assert!(
+            store
+                .claim_daily_post(
+                    "1",
+                    "2026-11-26",
+                    DailyPostState::Sent,
+                    "replica:a",
+                    Timestamp(0),
+                    Timestamp(1)
+                )
+                .unwrap()
+        );
         assert_eq!(store.session(1).unwrap().unwrap().end, Some(SessionEnd::CountReached));
         // The running session from before has no stored quiz: not a quiz to take over; its dead owner
         // process still gets it closed as interrupted, as before.

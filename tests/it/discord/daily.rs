@@ -1,42 +1,18 @@
 //! The daily question end to end: the real bot (in process, and as a real `serve` process) against the
 //! local Discord, with the scheduler's clock started just before 09:00 Tokyo so the post is a fraction of
 //! a second away. Covers the post at the set time, three members answering, the reveal's share and streaks,
-//! a restart between "recorded" and "sent", and a kill -9 around post time.
+//! a restart between "recorded" and "sent", and a kill -9 around post time. (Several replicas at once:
+//! `replicas.rs`.)
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tsumiage::discord::Bot;
-use tsumiage::scheduler::WallClock;
 use tsumiage::store::{SqliteStore, Store};
 
 use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID};
-use super::{WAIT, callback_for, config, exchange, library, press, slash};
-
-/// A wall clock the test moves: real time plus an offset.
-#[derive(Default)]
-struct MovableClock {
-    offset: Mutex<chrono::Duration>,
-}
-
-impl MovableClock {
-    /// From now on, the clock reads `at` (and runs on from there).
-    fn set(&self, at: DateTime<Utc>) {
-        *self.offset.lock().unwrap() = at - Utc::now();
-    }
-}
-
-impl WallClock for MovableClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now() + *self.offset.lock().unwrap()
-    }
-}
-
-fn utc(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
-}
+use super::{MovableClock, WAIT, callback_for, config, exchange, library, press, slash, utc};
 
 struct Started {
     bot: Arc<Bot>,
@@ -63,13 +39,7 @@ async fn stop_bot(started: Started) {
 
 /// `/daily set` by a member with Manage Server.
 async fn daily_set(discord: &FakeDiscord, options: Value) -> Value {
-    let mut sent = slash(
-        discord,
-        "1000",
-        "daily",
-        json!([{"name": "set", "type": 1, "options": options}]),
-    );
-    sent["member"]["permissions"] = json!("32");
+    let sent = super::daily_set(discord, options);
     discord.dispatch("INTERACTION_CREATE", sent.clone());
     callback_for(discord, &sent).await
 }
@@ -268,8 +238,9 @@ async fn a_restart_between_recorded_and_sent_neither_loses_nor_duplicates_the_po
         let post = store.daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
         assert_eq!(post.state, tsumiage::store::DailyPostState::Recorded, "{post:?}");
     }
-    // Restarted at 09:00:03: the slot is resolved from the channel, not posted again.
-    clock.set(utc("2026-11-27T00:00:03Z"));
+    // Restarted at 09:01:03, once the first bot's claim on the slot (a minute: it could have been a replica
+    // still sending) lapsed: the slot is resolved from the channel, not posted again.
+    clock.set(utc("2026-11-27T00:01:03Z"));
     let second = start_bot(&discord, &dir, clock.clone()).await;
     discord
         .wait_for("the channel read", WAIT, |r| {
@@ -333,7 +304,8 @@ async fn a_kill_9_of_the_bot_process_around_post_time_then_a_restart_yields_exac
     wait_posts(&discord, 1).await;
     first.kill().unwrap(); // SIGKILL
     first.wait().unwrap();
-    let mut second = serve("2026-11-27T00:00:05Z");
+    // Restarted after the dead process's claim on the slot (a minute from 09:00) lapsed.
+    let mut second = serve("2026-11-27T00:01:05Z");
     discord
         .wait_for("the restarted bot reads the channel", WAIT, |r| {
             r.iter()

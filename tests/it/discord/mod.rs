@@ -10,14 +10,16 @@ mod lifecycle;
 mod replicas;
 pub mod server;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tsumiage::config::Config;
 use tsumiage::discord::{Bot, Library};
 use tsumiage::index::NoteIndex;
 use tsumiage::notes::NoteSet;
+use tsumiage::scheduler::WallClock;
 use tsumiage::store::SqliteStore;
 use tsumiage::synonyms::Synonyms;
 
@@ -101,6 +103,41 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config, &mut Option<Duration>))
         task,
         _dir: dir,
     }
+}
+
+/// A wall clock the test moves: real time plus an offset. One clock can drive several bots.
+#[derive(Default)]
+pub struct MovableClock {
+    offset: Mutex<chrono::Duration>,
+}
+
+impl MovableClock {
+    /// From now on, the clock reads `at` (and runs on from there).
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.offset.lock().unwrap() = at - Utc::now();
+    }
+}
+
+impl WallClock for MovableClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.offset.lock().unwrap()
+    }
+}
+
+pub fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+}
+
+/// `/daily set` with `options` by a member with Manage Server (the receiving bot's scheduler wakes).
+pub fn daily_set(discord: &FakeDiscord, options: Value) -> Value {
+    let mut sent = slash(
+        discord,
+        "1000",
+        "daily",
+        json!([{"name": "set", "type": 1, "options": options}]),
+    );
+    sent["member"]["permissions"] = json!("32");
+    sent
 }
 
 pub fn user(id: &str) -> Value {
