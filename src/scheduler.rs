@@ -427,6 +427,17 @@ mod tests {
         task: tokio::task::JoinHandle<()>,
     }
 
+    impl Running {
+        /// Stops the scheduler and checks that it ends at once.
+        async fn stop_and_join(self) {
+            self.stop.send(true).unwrap();
+            tokio::time::timeout(Duration::from_secs(1), self.task)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+
     fn start(host: &Arc<Fake>, clock: &Arc<TokioClock>) -> Running {
         let (stop, shutdown) = watch::channel(false);
         let changed = Arc::new(Notify::new());
@@ -461,11 +472,7 @@ mod tests {
         wait(12 * 3600).await;
         assert_eq!(host.slots_posted(), ["2026-11-27", "2026-11-28"]);
         assert_eq!(*host.reveals.lock().unwrap(), ["2026-11-27"]);
-        running.stop.send(true).unwrap();
-        tokio::time::timeout(Duration::from_secs(1), running.task)
-            .await
-            .unwrap()
-            .unwrap();
+        running.stop_and_join().await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -581,11 +588,7 @@ mod tests {
         assert_eq!(host.slots_posted(), ["2026-11-27"]);
         let post_sent = host.with_store(|s| s.daily_post("g", "2026-11-27")).unwrap().unwrap();
         assert_eq!(post_sent.sent_at, Some(timestamp(utc("2026-11-26T21:01:00Z"))));
-        running.stop.send(true).unwrap();
-        tokio::time::timeout(Duration::from_secs(1), running.task)
-            .await
-            .unwrap()
-            .unwrap();
+        running.stop_and_join().await;
     }
 
     #[tokio::test(start_paused = true)]

@@ -314,18 +314,29 @@ async fn two_replicas_serve_one_quiz_and_the_survivor_finishes_it_when_the_other
     assert!(store.running_quizzes().unwrap().is_empty());
 }
 
+/// One replica on `store`, a two-question quiz started by `player`, who answers the first question right.
+async fn one_replica_with_a_quiz_answered_once(
+    discord: &FakeDiscord,
+    store: &Path,
+    client: &reqwest::Client,
+    player: &str,
+) -> Replica {
+    let replica = Replica::start(discord, store);
+    wait_registered(discord, 1).await;
+    replica.deliver(client, &start_quiz(discord, player, 2)).await;
+    let first = question(discord, 0).await;
+    let (right, _) = right_and_wrong(&first);
+    pick(discord, client, &replica, player, &right, &first).await;
+    replica
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_of_the_only_replica_resumes_its_quiz() {
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store.sqlite");
     let client = reqwest::Client::new();
-    let mut first_run = Replica::start(&discord, &store);
-    wait_registered(&discord, 1).await;
-    first_run.deliver(&client, &start_quiz(&discord, "5001", 2)).await;
-    let first = question(&discord, 0).await;
-    let (right, _) = right_and_wrong(&first);
-    pick(&discord, &client, &first_run, "5001", &right, &first).await;
+    let mut first_run = one_replica_with_a_quiz_answered_once(&discord, &store, &client, "5001").await;
 
     // Killed and started again on the same store: the quiz goes on where it was.
     first_run.kill();
@@ -435,12 +446,7 @@ async fn a_quiz_nobody_drove_for_more_than_10_minutes_is_closed_as_interrupted_a
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store.sqlite");
     let client = reqwest::Client::new();
-    let mut first_run = Replica::start(&discord, &store);
-    wait_registered(&discord, 1).await;
-    first_run.deliver(&client, &start_quiz(&discord, "7001", 2)).await;
-    let first = question(&discord, 0).await;
-    let (right, _) = right_and_wrong(&first);
-    pick(&discord, &client, &first_run, "7001", &right, &first).await;
+    let mut first_run = one_replica_with_a_quiz_answered_once(&discord, &store, &client, "7001").await;
     first_run.kill();
     // As if the machine had been off for a while: the open question's deadline passed 11 minutes ago.
     {
