@@ -192,11 +192,7 @@ async fn main() -> Result<()> {
         let _ = stopped.await;
     }));
     discord.wait_ready(Duration::from_secs(15)).await;
-    discord
-        .wait_for("commands registered", Duration::from_secs(15), |r| {
-            r.iter().find(|r| r.method == "PUT").map(|_| ())
-        })
-        .await;
+    discord.wait_commands_registered(1, Duration::from_secs(15)).await;
     // Warm up (first search, connection pool).
     phase(&discord, "ask", 20, 1).await;
 

@@ -78,11 +78,7 @@ async fn endpoint() -> Endpoint {
         std::future::pending(),
     ));
     // Commands are registered through REST at start.
-    discord
-        .wait_for("commands registered", WAIT, |r| {
-            r.iter().find(|r| r.method == "PUT").map(|_| ())
-        })
-        .await;
+    discord.wait_commands_registered(1, WAIT).await;
     Endpoint {
         url,
         key,

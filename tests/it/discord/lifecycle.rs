@@ -134,13 +134,7 @@ async fn sigterm_finishes_the_reply_in_flight_closes_the_quiz_and_exits_0() {
         .unwrap();
     let pid = child.id();
     discord.wait_ready(WAIT).await;
-    discord
-        .wait_for("commands registered", WAIT, |r| {
-            r.iter()
-                .find(|r| r.method == "PUT" && r.path.ends_with("/commands"))
-                .map(|_| ())
-        })
-        .await;
+    discord.wait_commands_registered(1, WAIT).await;
 
     // A quiz is running (its session is open in the store) ...
     let start = slash(

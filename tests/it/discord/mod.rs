@@ -89,13 +89,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config, &mut Option<Duration>))
     let bot = Arc::new(bot);
     let (stop, task) = spawn_gateway(&bot);
     discord.wait_ready(WAIT).await;
-    discord
-        .wait_for("commands registered", WAIT, |r| {
-            r.iter()
-                .find(|r| r.method == "PUT" && r.path.ends_with("/commands"))
-                .map(|_| ())
-        })
-        .await;
+    discord.wait_commands_registered(1, WAIT).await;
     Running {
         discord,
         bot,

@@ -218,18 +218,6 @@ fn start_quiz(discord: &FakeDiscord, starter: &str, count: u64) -> Value {
     )
 }
 
-async fn wait_registered(discord: &FakeDiscord, replicas: usize) {
-    discord
-        .wait_for("every replica registered the commands", WAIT, |r| {
-            (r.iter()
-                .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
-                .count()
-                >= replicas)
-                .then_some(())
-        })
-        .await;
-}
-
 async fn wait_scoreboard(discord: &FakeDiscord) {
     let posted = posted();
     discord
@@ -250,7 +238,7 @@ async fn two_replicas_serve_one_quiz_and_the_survivor_finishes_it_when_the_other
     let store = dir.path().join("store.sqlite");
     let mut a = Replica::start(&discord, &store);
     let b = Replica::start(&discord, &store);
-    wait_registered(&discord, 2).await;
+    discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
     let intro = a.deliver(&client, &start_quiz(&discord, "3001", 3)).await;
@@ -322,7 +310,7 @@ async fn one_replica_with_a_quiz_answered_once(
     player: &str,
 ) -> Replica {
     let replica = Replica::start(discord, store);
-    wait_registered(discord, 1).await;
+    discord.wait_commands_registered(1, WAIT).await;
     replica.deliver(client, &start_quiz(discord, player, 2)).await;
     let first = question(discord, 0).await;
     let (right, _) = right_and_wrong(&first);
@@ -405,7 +393,7 @@ async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_
     let (mut process, url) = serve_process(&discord, dir.path(), &store);
     let a = Replica { url, runtime: None };
     let b = Replica::start(&discord, &store);
-    wait_registered(&discord, 2).await;
+    discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
     let intro = a.deliver(&client, &start_quiz(&discord, "6001", 3)).await;
@@ -462,7 +450,7 @@ async fn a_quiz_nobody_drove_for_more_than_10_minutes_is_closed_as_interrupted_a
     }
     let requests_before = discord.requests().len();
     let _second_run = Replica::start(&discord, &store);
-    wait_registered(&discord, 2).await;
+    discord.wait_commands_registered(2, WAIT).await;
     let deadline = Instant::now() + WAIT;
     let closed = loop {
         let session = SqliteStore::open(&store).unwrap().session(1).unwrap().unwrap();
@@ -554,7 +542,7 @@ async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_re
     clock.set(utc("2026-11-26T18:00:00Z")); // 03:00 in Tokyo
     let a = Replica::start_with_clock(&discord, &store, Some(clock.clone()));
     let b = Replica::start_with_clock(&discord, &store, Some(clock.clone()));
-    wait_registered(&discord, 2).await;
+    discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
     // 08:59:59.5 in Tokyo: 09:00 set through A, then the same schedule confirmed through B, so both
@@ -626,7 +614,7 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
     clock.set(utc("2026-11-26T18:00:00Z"));
     let mut a = Replica::start_with_clock(&discord, &store, Some(clock.clone()));
     let b = Replica::start_with_clock(&discord, &store, Some(clock.clone()));
-    wait_registered(&discord, 2).await;
+    discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
     // Set through A only: A's scheduler posts at 09:00, and Discord rate-limits that post for 30 s. A

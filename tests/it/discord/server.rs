@@ -191,6 +191,19 @@ impl FakeDiscord {
     }
 
     /// Waits for the gateway session to be ready (IDENTIFY answered).
+    /// Waits until the commands were registered (a bulk overwrite, `PUT …/commands`) `times` times: once
+    /// per bot started against this server.
+    pub async fn wait_commands_registered(&self, times: usize, timeout: Duration) {
+        self.wait_for("commands registered", timeout, |r| {
+            let registrations = r
+                .iter()
+                .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+                .count();
+            (registrations >= times).then_some(())
+        })
+        .await
+    }
+
     pub async fn wait_ready(&self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
