@@ -121,36 +121,11 @@ pub fn streak(posted: &[String], answers: &HashMap<&str, bool>, open: Option<&st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quiz::{QuizChoice, SourceRef};
 
     fn question(id: &str, tag: &str) -> QuizQuestion {
-        let source = SourceRef {
-            section_id: None,
-            path: "q.md".into(),
-            line: 1,
-        };
         QuizQuestion {
-            id: id.into(),
-            stem: format!("{id}?"),
-            choices: vec![
-                QuizChoice {
-                    label: 'A',
-                    text: "a".into(),
-                },
-                QuizChoice {
-                    label: 'B',
-                    text: "b".into(),
-                },
-            ],
-            correct: vec!['A'],
-            answer: None,
-            accepted: vec![],
-            explanation: String::new(),
-            origin: source.clone(),
-            source,
-            generated: false,
-            service: None,
             tags: vec![tag.into()],
+            ..QuizQuestion::sample(id, 2, 'A')
         }
     }
 

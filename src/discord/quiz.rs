@@ -748,33 +748,9 @@ fn player_name_of(player: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quiz::{QuizChoice, SourceRef};
 
     fn saved(started_at: i64) -> (SavedQuiz, Vec<Event>) {
-        let source = SourceRef {
-            section_id: None,
-            path: "q.md".into(),
-            line: 1,
-        };
-        let question = |id: &str| QuizQuestion {
-            id: id.into(),
-            stem: format!("{id}?"),
-            choices: ['A', 'B']
-                .map(|label| QuizChoice {
-                    label,
-                    text: label.into(),
-                })
-                .to_vec(),
-            correct: vec!['A'],
-            answer: None,
-            accepted: Vec::new(),
-            explanation: String::new(),
-            origin: source.clone(),
-            source: source.clone(),
-            generated: false,
-            service: None,
-            tags: Vec::new(),
-        };
+        let question = |id: &str| QuizQuestion::sample(id, 2, 'A');
         let settings = SessionSettings {
             question_count: 2,
             time_limit_ms: 1_000,

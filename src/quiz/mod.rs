@@ -69,6 +69,36 @@ impl Answer {
 }
 
 impl QuizQuestion {
+    /// A plain question for tests: `id?` with choices `A`… (`choice A`…), one of them right, from `q.md:1`.
+    #[cfg(test)]
+    pub(crate) fn sample(id: &str, choices: usize, correct: char) -> QuizQuestion {
+        let source = SourceRef {
+            section_id: None,
+            path: "q.md".into(),
+            line: 1,
+        };
+        QuizQuestion {
+            id: id.into(),
+            stem: format!("{id}?"),
+            choices: (b'A'..)
+                .take(choices)
+                .map(|label| QuizChoice {
+                    label: label as char,
+                    text: format!("choice {}", label as char),
+                })
+                .collect(),
+            correct: vec![correct],
+            answer: None,
+            accepted: Vec::new(),
+            explanation: String::new(),
+            origin: source.clone(),
+            source,
+            generated: false,
+            service: None,
+            tags: Vec::new(),
+        }
+    }
+
     /// A bank question, its source resolved to the section its `参照:` names (or its own file when the
     /// reference is missing or broken).
     pub fn from_bank(question: &Question, set: &NoteSet) -> QuizQuestion {

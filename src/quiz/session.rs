@@ -430,33 +430,9 @@ impl QuizSession {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quiz::{QuizChoice, SourceRef};
 
     fn question(id: &str, correct: char) -> QuizQuestion {
-        let source = SourceRef {
-            section_id: None,
-            path: "q.md".into(),
-            line: 1,
-        };
-        QuizQuestion {
-            id: id.into(),
-            stem: format!("{id}?"),
-            choices: ['A', 'B', 'C']
-                .map(|label| QuizChoice {
-                    label,
-                    text: format!("choice {label}"),
-                })
-                .to_vec(),
-            correct: vec![correct],
-            answer: None,
-            accepted: Vec::new(),
-            explanation: String::new(),
-            origin: source.clone(),
-            source,
-            generated: false,
-            service: None,
-            tags: Vec::new(),
-        }
+        QuizQuestion::sample(id, 3, correct)
     }
 
     fn settings(count: usize) -> SessionSettings {
