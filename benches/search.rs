@@ -6,11 +6,11 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::{BatchSize, BenchmarkId, Criterion};
 use rusqlite::Connection;
 
-use tsumiage::analysis::{Script, words};
-use tsumiage::index::{NoteIndex, searchable_sections};
+use tsumiage::analysis::{Script, Token, bigram_tokens, word_part_tokens, words};
+use tsumiage::index::{NoteIndex, indexable_text, searchable_sections};
 use tsumiage::notes::{NoteSet, load_dir};
 use tsumiage::search::SectionSearcher;
 use tsumiage::synonyms::Synonyms;
@@ -119,6 +119,58 @@ fn fts5_search(connection: &Connection, query: &str) -> Vec<String> {
         .collect()
 }
 
+/// The floor of any build on tantivy: the four indexed fields of each section as tsumiage's analysers cut
+/// them, computed beforehand and joined by spaces, so that tantivy's whitespace tokenizer reads them back
+/// for almost nothing. Timing `tantivy_alone` on these measures tantivy's own indexing of the same tokens
+/// with the same postings options, and nothing else (no analysis, no stored fields, no side data).
+fn pre_tokenized(set: &NoteSet) -> Vec<[String; 4]> {
+    let joined = |tokens: Vec<Token>| tokens.into_iter().map(|t| t.text).collect::<Vec<_>>().join(" ");
+    searchable_sections(set)
+        .map(|(note, section)| {
+            let body = indexable_text(&section.text);
+            let heading = section.heading_path_display();
+            let parts = format!("{heading}\n{body}");
+            let mut tags = note.tags();
+            tags.push(note.title().to_string());
+            [
+                joined(bigram_tokens(&heading)),
+                joined(bigram_tokens(&body)),
+                joined(word_part_tokens(&parts)),
+                joined(bigram_tokens(&tags.join(" "))),
+            ]
+        })
+        .collect()
+}
+
+fn tantivy_alone(documents: Vec<[String; 4]>, threads: usize) -> tantivy::Index {
+    use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+    let mut builder = Schema::builder();
+    let field = |builder: &mut tantivy::schema::SchemaBuilder, name: &str, record: IndexRecordOption| {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer("whitespace")
+            .set_index_option(record);
+        builder.add_text_field(name, TextOptions::default().set_indexing_options(indexing))
+    };
+    let fields = [
+        field(&mut builder, "heading", IndexRecordOption::WithFreqs),
+        field(&mut builder, "body", IndexRecordOption::WithFreqsAndPositions),
+        field(&mut builder, "parts", IndexRecordOption::WithFreqs),
+        field(&mut builder, "tags", IndexRecordOption::WithFreqs),
+    ];
+    let index = tantivy::Index::create_in_ram(builder.build());
+    let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(threads, 64 * 1024 * 1024).unwrap();
+    for texts in documents {
+        let mut document = tantivy::TantivyDocument::new();
+        for (field, text) in fields.iter().zip(texts) {
+            document.add_text(*field, text);
+        }
+        writer.add_document(document).unwrap();
+    }
+    writer.commit().unwrap();
+    writer.wait_merging_threads().unwrap();
+    index
+}
+
 fn benches(c: &mut Criterion) {
     let shipped = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("notes")).unwrap();
     let synonyms = Synonyms::parse(
@@ -166,6 +218,16 @@ fn benches(c: &mut Criterion) {
         b.iter(|| NoteIndex::in_memory(black_box(&generated)).unwrap().meta.sections)
     });
     group.bench_function("fts5_trigram", |b| b.iter(|| fts5(black_box(&generated))));
+    let documents = pre_tokenized(&generated);
+    for threads in [1, 2] {
+        group.bench_function(BenchmarkId::new("tantivy_alone_threads", threads), |b| {
+            b.iter_batched(
+                || documents.clone(),
+                |documents| tantivy_alone(documents, threads),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 
