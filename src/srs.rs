@@ -23,6 +23,16 @@ pub fn rating(verdict: Verdict, elapsed_ms: i64, time_limit_ms: i64) -> Rating {
     }
 }
 
+/// The rating of an answer given without a time limit (the daily question, open for hours): as `rating`,
+/// but a right answer is Good, never Easy, since how fast it came says nothing.
+pub fn untimed_rating(verdict: Verdict) -> Rating {
+    match verdict {
+        Verdict::Wrong => Rating::Again,
+        Verdict::Close => Rating::Hard,
+        Verdict::Correct => Rating::Good,
+    }
+}
+
 /// The scheduler, with fuzz off so schedules are reproducible.
 pub struct Scheduler {
     fsrs: FSRS,

@@ -18,6 +18,7 @@ use crate::daily::{GroupRecord, Streak, choose, streaks};
 use crate::quiz::{Answer, QuizQuestion};
 use crate::schedule::{self, DailySchedule, Days, Reveal};
 use crate::scheduler::{self, DailyHost, Posted, timestamp};
+use crate::srs::{Scheduler, untimed_rating};
 use crate::store::{DailyAnswer, DailyPost, Recorded, Store, UserId};
 
 const BLUE: u32 = 0x3b82f6;
@@ -329,15 +330,26 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, custom_id: 
     let user = store
         .user(&player_name(incoming.user_id), timestamp(now))
         .map_err(|e| failed(locale, e))?;
+    // The answer also reviews the member's card for the question: a miss comes back in `/review`.
+    let previous = store.card(user, &question.id).map_err(|e| failed(locale, e))?;
+    let card = Scheduler::default().review(
+        &question.id,
+        previous.as_ref(),
+        untimed_rating(checked.verdict),
+        timestamp(now),
+    );
     let recorded = store
-        .record_daily_answer(&DailyAnswer {
-            guild: guild.clone(),
-            slot: slot.to_string(),
-            user,
-            answer: answer.display(),
-            correct,
-            answered_at: timestamp(now),
-        })
+        .record_daily_answer(
+            &DailyAnswer {
+                guild: guild.clone(),
+                slot: slot.to_string(),
+                user,
+                answer: answer.display(),
+                correct,
+                answered_at: timestamp(now),
+            },
+            Some(&card),
+        )
         .map_err(|e| failed(locale, e))?;
     if recorded == Recorded::Duplicate {
         let previous = store

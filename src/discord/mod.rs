@@ -101,7 +101,8 @@ pub struct Bot {
     commands_registered: AtomicUsize,
     shutdown: tokio::sync::watch::Sender<bool>,
     pub notes_source: Option<NotesSource>,
-    /// The wall clock the daily scheduler reads (tests start it at a chosen instant).
+    /// The wall clock the daily scheduler, daily answers and review due times read (tests start it at a
+    /// chosen instant).
     pub clock: Arc<dyn crate::scheduler::WallClock>,
     /// Wakes the daily scheduler when a schedule changes.
     pub(crate) daily_changed: Arc<tokio::sync::Notify>,

@@ -501,7 +501,12 @@ pub fn review(locale: Locale, due: &[CardState], items: &[&QuizQuestion]) -> Val
     }
     let mut embed = Embed::new(&match locale {
         Locale::Ja => format!("🔁 復習 ({} 件、期限 {} 件)", items.len(), due.len()),
-        Locale::En => format!("🔁 Review ({} items, {} due)", items.len(), due.len()),
+        Locale::En => format!(
+            "🔁 Review ({} item{}, {} due)",
+            items.len(),
+            if items.len() == 1 { "" } else { "s" },
+            due.len()
+        ),
     });
     for question in items {
         let value = format!(

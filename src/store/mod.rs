@@ -403,7 +403,9 @@ pub trait Store {
     fn daily_post(&self, guild: &str, slot: &str) -> Result<Option<DailyPost>>;
     /// Every post of a guild, oldest first.
     fn daily_posts(&self, guild: &str) -> Result<Vec<DailyPost>>;
-    fn record_daily_answer(&mut self, answer: &DailyAnswer) -> Result<Recorded>;
+    /// Records a member's answer to a daily post and, in the same transaction, their updated card for its
+    /// question. A second answer to the same post changes nothing: neither the answer nor the card.
+    fn record_daily_answer(&mut self, answer: &DailyAnswer, card: Option<&CardState>) -> Result<Recorded>;
     fn daily_answers(&self, guild: &str, slot: &str) -> Result<Vec<DailyAnswer>>;
     /// Every daily answer in a guild.
     fn guild_daily_answers(&self, guild: &str) -> Result<Vec<DailyAnswer>>;

@@ -626,26 +626,7 @@ impl Store for SqliteStore {
             if changed > 0
                 && let Some(card) = card
             {
-                tx.execute(
-                    "INSERT INTO cards (user_id, question_id, due_ms, stability, difficulty, elapsed_days, scheduled_days, reps, lapses, state, last_review_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                     ON CONFLICT (user_id, question_id) DO UPDATE SET due_ms = excluded.due_ms, stability = excluded.stability,
-                       difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
-                       reps = excluded.reps, lapses = excluded.lapses, state = excluded.state, last_review_ms = excluded.last_review_ms",
-                    params![
-                        attempt.user,
-                        card.question_id,
-                        card.due.0,
-                        card.stability,
-                        card.difficulty,
-                        card.elapsed_days,
-                        card.scheduled_days,
-                        card.reps,
-                        card.lapses,
-                        card.state,
-                        card.last_review.0
-                    ],
-                )?;
+                save_card(tx, attempt.user, card)?;
             }
             Ok(recorded(changed))
         })
@@ -753,11 +734,19 @@ impl Store for SqliteStore {
     }
 
     fn recent_misses(&self, user: UserId, limit: usize) -> Result<Vec<String>> {
-        // A question counts as missed when the user's latest attempt at it was wrong.
+        // A question counts as missed when the user's latest answer to it, in a quiz or to a daily post,
+        // was wrong.
         let mut statement = self.connection.prepare(
-            "SELECT question_id FROM attempts a
-             WHERE user_id = ?1 AND correct = 0
-               AND answered_ms = (SELECT MAX(answered_ms) FROM attempts b WHERE b.user_id = a.user_id AND b.question_id = a.question_id)
+            "WITH answers (question_id, correct, answered_ms) AS (
+                 SELECT question_id, correct, answered_ms FROM attempts WHERE user_id = ?1
+                 UNION ALL
+                 SELECT p.question_id, a.correct, a.answered_ms FROM daily_answers a
+                   JOIN daily_posts p ON p.guild = a.guild AND p.slot = a.slot
+                   WHERE a.user_id = ?1
+             )
+             SELECT question_id FROM answers a
+             WHERE correct = 0
+               AND answered_ms = (SELECT MAX(answered_ms) FROM answers b WHERE b.question_id = a.question_id)
              GROUP BY question_id ORDER BY MAX(answered_ms) DESC, question_id LIMIT ?2",
         )?;
         let rows = statement.query_map(params![user, limit as i64], |row| row.get(0))?;
@@ -979,12 +968,17 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn record_daily_answer(&mut self, answer: &DailyAnswer) -> Result<Recorded> {
+    fn record_daily_answer(&mut self, answer: &DailyAnswer, card: Option<&CardState>) -> Result<Recorded> {
         self.write(|tx| {
             let changed = tx.execute(
                 "INSERT OR IGNORE INTO daily_answers (guild, slot, user_id, answer, correct, answered_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![answer.guild, answer.slot, answer.user, answer.answer, answer.correct, answer.answered_at.0],
             )?;
+            if changed > 0
+                && let Some(card) = card
+            {
+                save_card(tx, answer.user, card)?;
+            }
             Ok(recorded(changed))
         })
     }
@@ -1035,6 +1029,31 @@ impl Store for SqliteStore {
         let rows = statement.query_map(params![guild, now.0], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Inserts or replaces a user's card, inside the caller's transaction.
+fn save_card(tx: &Transaction, user: UserId, card: &CardState) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO cards (user_id, question_id, due_ms, stability, difficulty, elapsed_days, scheduled_days, reps, lapses, state, last_review_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (user_id, question_id) DO UPDATE SET due_ms = excluded.due_ms, stability = excluded.stability,
+           difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
+           reps = excluded.reps, lapses = excluded.lapses, state = excluded.state, last_review_ms = excluded.last_review_ms",
+        params![
+            user,
+            card.question_id,
+            card.due.0,
+            card.stability,
+            card.difficulty,
+            card.elapsed_days,
+            card.scheduled_days,
+            card.reps,
+            card.lapses,
+            card.state,
+            card.last_review.0
+        ],
+    )?;
+    Ok(())
 }
 
 fn daily_answer_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyAnswer> {
@@ -1311,6 +1330,60 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_daily_answer_reviews_the_card_once_and_a_wrong_one_is_a_miss_until_answered_right() {
+        let (_dir, mut store) = open_temp();
+        let user = store.user("carol", Timestamp(0)).unwrap();
+        store
+            .record_daily_post(&new_daily_post("q7", 1), &claim("replica:a", 100))
+            .unwrap();
+        let card = CardState {
+            question_id: "q7".into(),
+            due: Timestamp(600_000),
+            stability: 0.2,
+            difficulty: 7.0,
+            elapsed_days: 0,
+            scheduled_days: 0,
+            reps: 1,
+            lapses: 0,
+            state: 1,
+            last_review: Timestamp(4),
+        };
+        let wrong = DailyAnswer {
+            guild: "g".into(),
+            slot: "2026-11-26".into(),
+            user,
+            answer: "A".into(),
+            correct: false,
+            answered_at: Timestamp(4),
+        };
+        assert_eq!(store.record_daily_answer(&wrong, Some(&card)).unwrap(), Recorded::New);
+        // A second press (another replica, a retried interaction) leaves the card as the first answer set it.
+        let pressed_again = CardState {
+            reps: 2,
+            ..card.clone()
+        };
+        assert_eq!(
+            store.record_daily_answer(&wrong, Some(&pressed_again)).unwrap(),
+            Recorded::Duplicate
+        );
+        assert_eq!(store.card(user, "q7").unwrap(), Some(card));
+        assert_eq!(store.due_cards(user, Timestamp(600_000), 10).unwrap().len(), 1);
+        assert_eq!(store.recent_misses(user, 10).unwrap(), vec!["q7".to_string()]);
+
+        // Answered right later in a quiz: no longer a miss.
+        let session = store
+            .start_session(&NewSession {
+                channel: "a".into(),
+                started_at: Timestamp(0),
+                question_count: 8,
+                owner: "test".into(),
+            })
+            .unwrap();
+        store.record_attempt(&attempt(session, 7, user, true), None).unwrap();
+        assert_eq!(store.recent_misses(user, 10).unwrap(), Vec::<String>::new());
+    }
+
     fn new_daily_post(question_id: &str, at: i64) -> NewDailyPost {
         NewDailyPost {
             guild: "g".into(),
@@ -1457,8 +1530,8 @@ mod tests {
             correct: true,
             answered_at: Timestamp(4),
         };
-        assert_eq!(store.record_daily_answer(&answer).unwrap(), Recorded::New);
-        assert_eq!(store.record_daily_answer(&answer).unwrap(), Recorded::Duplicate);
+        assert_eq!(store.record_daily_answer(&answer, None).unwrap(), Recorded::New);
+        assert_eq!(store.record_daily_answer(&answer, None).unwrap(), Recorded::Duplicate);
         assert_eq!(store.daily_answers("g", "2026-11-26").unwrap().len(), 1);
         store.mark_daily_revealed("g", "2026-11-26", Timestamp(5)).unwrap();
         store.mark_daily_revealed("g", "2026-11-26", Timestamp(6)).unwrap();

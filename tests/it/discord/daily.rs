@@ -181,6 +181,23 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
     );
     assert_eq!(daily_posts(&discord).len(), 1);
 
+    // The daily answer reviewed each member's card: 3003's miss is due for review; a member who did not
+    // answer has nothing to review.
+    let first_stem = if stem.contains("保持期間") {
+        "Kinesis の既定の保持期間は?"
+    } else {
+        "シャードあたりの書き込みは?"
+    };
+    let sent = slash(&discord, "3003", "review", json!([]));
+    let review = exchange(&discord, sent.clone()).await.to_string();
+    assert!(
+        review.contains("(1 item, 1 due)") && review.contains(first_stem),
+        "{review}"
+    );
+    let sent = slash(&discord, "3009", "review", json!([]));
+    let review = exchange(&discord, sent.clone()).await.to_string();
+    assert!(review.contains("Nothing to review"), "{review}");
+
     // The next day: the other question (no repeat), 3002 does not answer (a miss resets), 3003 is right.
     clock.set(utc("2026-11-27T23:59:59.600Z"));
     daily_set(&discord, json!([])).await;
