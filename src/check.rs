@@ -104,8 +104,10 @@ pub fn coverage(set: &NoteSet) -> Coverage {
             .entry(note.front.service.clone().unwrap_or_else(unknown))
             .or_default()
             .0 += count;
-        for domain in domains_or_none(&note.front.domains) {
-            coverage.by_domain.entry(domain).or_default().0 += count;
+        for section in note.sections.iter().filter(|s| !s.text.trim().is_empty()) {
+            for domain in domains_or_none(&section.domains) {
+                coverage.by_domain.entry(domain).or_default().0 += 1;
+            }
         }
     }
     let (questions, _) = parse_bank(&set.notes);
@@ -164,15 +166,18 @@ mod tests {
         let set = NoteSet::from_texts([
             (
                 "k.md",
-                "---\nservice: Kinesis\ndomain: [development]\n---\n# K\nx\n## A\ny\n",
+                "---\nservice: Kinesis\ndomain: [development]\n---\n# K\nx\n## A\ny\n## 暗号化\n<!-- domain: security -->\nz\n",
             ),
             (
                 "q.md",
-                "---\nkind: questions\nservice: Kinesis\ndomain: [development]\n---\n## q1\n本文\n- [x] a\n- [ ] b\n",
+                "---\nkind: questions\nservice: Kinesis\ndomain: [development]\n---\n## q1\n本文\n- [x] a\n- [ ] b\n\n\
+                 ## q2\n本文\n- [x] a\n- [ ] b\n参照: k.md#暗号化\n",
             ),
         ]);
         let coverage = coverage(&set);
-        assert_eq!(coverage.by_service["Kinesis"], (2, 1));
+        assert_eq!(coverage.by_service["Kinesis"], (3, 2));
+        // Each section and question counts under its own domains, not the file's.
         assert_eq!(coverage.by_domain["development"], (2, 1));
+        assert_eq!(coverage.by_domain["security"], (1, 1));
     }
 }

@@ -125,7 +125,7 @@ fn parse_line(content: &str, line_no: usize, front: &mut FrontMatter, errors: &m
 }
 
 /// `[a, "b c"]` or `a, b` → `["a", "b c"]`.
-fn list(value: &str) -> Vec<String> {
+pub(super) fn list(value: &str) -> Vec<String> {
     let inner = value
         .strip_prefix('[')
         .and_then(|v| v.strip_suffix(']'))

@@ -37,10 +37,9 @@ pub(super) fn parse(path: &str, file_title: &str, body: &str, first_line: usize)
             "code block is never closed: the rest of the file is read as code",
         ));
     }
-    Parsed {
-        sections: builder.finish(),
-        problems,
-    }
+    let (sections, builder_problems) = builder.finish();
+    problems.extend(builder_problems);
+    Parsed { sections, problems }
 }
 
 /// `## Title ##` → `(2, "Title")`.
@@ -219,6 +218,38 @@ mod tests {
         // Only the truly empty leaf section is reported.
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].line, 22);
+    }
+
+    #[test]
+    fn a_domain_line_under_a_heading_sets_the_domains_of_its_section_and_subsections() {
+        let text = "---\ndomain: [development]\n---\n# Lambda\nintro\n## 権限\n\n<!-- domain: security, troubleshooting -->\n- 実行ロール\n### リソースポリシー\ntext\n## 同時実行\n<!-- domains: [bogus] -->\ntext\n## 層\ntext <!-- domain: security -->\n";
+        let (note, problems) = parse_note("a.md", text);
+        let domains: Vec<(&str, Vec<&str>)> = note
+            .sections
+            .iter()
+            .map(|s| (s.title.as_str(), s.domains.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            domains,
+            [
+                ("Lambda", vec!["development"]),
+                ("権限", vec!["security", "troubleshooting"]),
+                ("リソースポリシー", vec!["security", "troubleshooting"]),
+                ("同時実行", vec!["bogus"]),
+                // Not the first line under the heading: ordinary text, the file's domains.
+                ("層", vec!["development"]),
+            ]
+        );
+        let permissions = &note.sections[1];
+        assert_eq!((permissions.text.as_str(), permissions.text_line), ("- 実行ロール", 9));
+        assert_eq!(permissions.facts, ["実行ロール"]);
+        assert!(!note.sections[0].domains_annotated && permissions.domains_annotated);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, 13);
+        assert!(
+            problems[0].message.contains("unknown exam domain `bogus`"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -66,6 +66,11 @@ pub struct Section {
     pub sources: Vec<String>,
     /// Whether deeper headings follow directly under this one (so an empty body is not a mistake).
     pub has_subsections: bool,
+    /// Exam domains of this section: those of a `<!-- domain: … -->` line right under its heading, else
+    /// its nearest enclosing heading's, else the file's front matter `domain`.
+    pub domains: Vec<String>,
+    /// Whether `domains` come from an annotation (this heading's or an enclosing one's), not the file's.
+    pub domains_annotated: bool,
 }
 
 impl Section {
@@ -129,6 +134,9 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The exam domains of the DVA-C02 guide, the values `domain` takes.
+pub const EXAM_DOMAINS: [&str; 4] = ["development", "security", "deployment", "troubleshooting"];
+
 /// Parses one note. `path` is its path under the notes folder; `.txt` files are read as plain-text
 /// study logs, everything else as Markdown. Never fails: what it cannot make sense of is a `Problem`.
 pub fn parse_note(path: &str, text: &str) -> (Note, Vec<Problem>) {
@@ -151,7 +159,18 @@ pub fn parse_note(path: &str, text: &str) -> (Note, Vec<Problem>) {
         markdown::parse(path, &file_title, split.body, split.body_first_line)
     };
     note.sections = parsed.sections;
+    for section in note.sections.iter_mut().filter(|s| !s.domains_annotated) {
+        section.domains = note.front.domains.clone();
+    }
     problems.extend(parsed.problems);
+    for domain in note
+        .front
+        .domains
+        .iter()
+        .filter(|d| !EXAM_DOMAINS.contains(&d.as_str()))
+    {
+        problems.push(unknown_domain(path, 1, domain));
+    }
     for section in &note.sections {
         if section.text.trim().is_empty() && !section.has_subsections && section.level > 0 {
             problems.push(Problem::warning(
@@ -162,6 +181,23 @@ pub fn parse_note(path: &str, text: &str) -> (Note, Vec<Problem>) {
         }
     }
     (note, problems)
+}
+
+fn unknown_domain(path: &str, line: usize, domain: &str) -> Problem {
+    Problem::warning(
+        path,
+        line,
+        format!("unknown exam domain `{domain}` (known: {})", EXAM_DOMAINS.join(", ")),
+    )
+}
+
+/// `<!-- domain: security, deployment -->` → the domains; `None` for any other line.
+fn domain_annotation(line: &str) -> Option<Vec<String>> {
+    let inner = line.trim().strip_prefix("<!--")?.strip_suffix("-->")?.trim();
+    let value = inner
+        .strip_prefix("domains:")
+        .or_else(|| inner.strip_prefix("domain:"))?;
+    Some(front_matter::list(value.trim()))
 }
 
 /// What a format parser hands back.
@@ -179,11 +215,18 @@ fn file_stem(path: &str) -> &str {
 struct SectionBuilder<'a> {
     path: &'a str,
     slugs: slug::SlugDeduper,
-    /// (level, title) of the headings enclosing the current position.
-    stack: Vec<(u8, String)>,
+    /// The headings enclosing the current position: level, title, and domains if annotated.
+    stack: Vec<Heading>,
     sections: Vec<Section>,
     current: Option<Section>,
     body: Vec<(usize, String)>,
+    problems: Vec<Problem>,
+}
+
+struct Heading {
+    level: u8,
+    title: String,
+    domains: Option<Vec<String>>,
 }
 
 impl<'a> SectionBuilder<'a> {
@@ -195,6 +238,7 @@ impl<'a> SectionBuilder<'a> {
             sections: Vec::new(),
             current: None,
             body: Vec::new(),
+            problems: Vec::new(),
         }
     }
 
@@ -205,10 +249,14 @@ impl<'a> SectionBuilder<'a> {
             parent.has_subsections = true;
         }
         self.finish_current();
-        while self.stack.last().is_some_and(|(l, _)| *l >= level) {
+        while self.stack.last().is_some_and(|h| h.level >= level) {
             self.stack.pop();
         }
-        self.stack.push((level, title.to_string()));
+        self.stack.push(Heading {
+            level,
+            title: title.to_string(),
+            domains: None,
+        });
         self.current = Some(self.new_section(level, title, line));
     }
 
@@ -225,10 +273,17 @@ impl<'a> SectionBuilder<'a> {
 
     fn new_section(&mut self, level: u8, title: &str, line: usize) -> Section {
         let slug = self.slugs.unique(title);
-        let mut heading_path: Vec<String> = self.stack.iter().map(|(_, t)| t.clone()).collect();
+        let mut heading_path: Vec<String> = self.stack.iter().map(|h| h.title.clone()).collect();
         if level == 0 {
             heading_path = vec![title.to_string()];
         }
+        // Until its own annotation is read (in `finish_current`), a section has its parent's domains.
+        let inherited = self
+            .stack
+            .iter()
+            .rev()
+            .skip(usize::from(level > 0))
+            .find_map(|h| h.domains.clone());
         Section {
             id: format!("{}#{}", self.path, slug),
             path: self.path.to_string(),
@@ -242,6 +297,8 @@ impl<'a> SectionBuilder<'a> {
             code: Vec::new(),
             sources: Vec::new(),
             has_subsections: false,
+            domains_annotated: inherited.is_some(),
+            domains: inherited.unwrap_or_default(),
         }
     }
 
@@ -249,7 +306,25 @@ impl<'a> SectionBuilder<'a> {
         let Some(mut section) = self.current.take() else {
             return;
         };
-        let body = std::mem::take(&mut self.body);
+        let mut body = std::mem::take(&mut self.body);
+        let first = body.iter().position(|(_, l)| !l.trim().is_empty());
+        // A domain annotation counts only as the first line under the heading; it is not note text.
+        if let Some(first) = first
+            && let Some(domains) = domain_annotation(&body[first].1)
+        {
+            let line = body[first].0;
+            for domain in domains.iter().filter(|d| !EXAM_DOMAINS.contains(&d.as_str())) {
+                self.problems.push(unknown_domain(self.path, line, domain));
+            }
+            if section.level > 0
+                && let Some(heading) = self.stack.last_mut()
+            {
+                heading.domains = Some(domains.clone());
+            }
+            section.domains = domains;
+            section.domains_annotated = true;
+            body.remove(first);
+        }
         let first = body.iter().position(|(_, l)| !l.trim().is_empty());
         let last = body.iter().rposition(|(_, l)| !l.trim().is_empty());
         if let (Some(first), Some(last)) = (first, last) {
@@ -264,9 +339,9 @@ impl<'a> SectionBuilder<'a> {
         self.sections.push(section);
     }
 
-    fn finish(mut self) -> Vec<Section> {
+    fn finish(mut self) -> (Vec<Section>, Vec<Problem>) {
         self.finish_current();
-        self.sections
+        (self.sections, self.problems)
     }
 }
 

@@ -14,10 +14,8 @@ pub(super) fn parse(path: &str, file_title: &str, body: &str, first_line: usize)
             builder.body_line(line_no, line, file_title);
         }
     }
-    Parsed {
-        sections: builder.finish(),
-        problems: Vec::new(),
-    }
+    let (sections, problems) = builder.finish();
+    Parsed { sections, problems }
 }
 
 /// A non-bullet line whose next non-blank line is a bullet.

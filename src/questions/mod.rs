@@ -58,11 +58,25 @@ pub fn normalize_reference(reference: &str) -> String {
 pub fn parse_bank(notes: &[Note]) -> (Vec<Question>, Vec<Problem>) {
     let mut questions = Vec::new();
     let mut problems = Vec::new();
+    let mut annotated = Vec::new();
     for note in notes.iter().filter(|n| n.front.kind == NoteKind::Questions) {
         for section in &note.sections {
             if let Some(question) = parse_question(note, section, &mut problems) {
                 questions.push(question);
+                annotated.push(section.domains_annotated);
             }
+        }
+    }
+    // A question not annotated with its own domains takes those of the section it cites.
+    let cited: HashMap<&str, &Section> = notes
+        .iter()
+        .filter(|n| n.front.kind == NoteKind::Notes)
+        .flat_map(|n| &n.sections)
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    for (question, annotated) in questions.iter_mut().zip(&annotated) {
+        if !annotated && let Some(section) = question.reference_id().and_then(|id| cited.get(id.as_str()).copied()) {
+            question.domains = section.domains.clone();
         }
     }
     let mut first_seen: HashMap<&str, &Question> = HashMap::new();
@@ -150,7 +164,7 @@ fn parse_question(note: &Note, section: &Section, problems: &mut Vec<Problem>) -
         explanation: join_paragraph(&explanation.iter().map(String::as_str).collect::<Vec<_>>()),
         reference,
         service: note.front.service.clone(),
-        domains: note.front.domains.clone(),
+        domains: section.domains.clone(),
         tags: note.front.tags.clone(),
     };
     validate(&question, problems);
@@ -283,6 +297,31 @@ mod tests {
     use crate::notes::parse_note;
 
     const BANK: &str = "---\nkind: questions\nservice: Kinesis\n---\n# Kinesis の問題\n\n## kin-001\n\nレコードが失われた。\n原因はどれか。\n\n- [ ] シャード不足\n- [x] 保持期間切れ\n- [ ] KCL の障害\n\n解説: 既定の保持期間は 24 時間。\n延長できる。\n\n参照: aws-dva/kinesis.md#データ 保持\n\n## kin-002\n\n正しいものを 2 つ選択してください。\n\n- [x] a\n- [ ] b\n- [ ] B\n\n## kin-001\n\nq\n\n- [x] only\n";
+
+    #[test]
+    fn a_question_takes_the_domains_of_the_section_it_cites_unless_annotated_itself() {
+        let (notes, _) = parse_note(
+            "aws-dva/kinesis.md",
+            "---\nservice: Kinesis\ndomain: [development]\n---\n# Kinesis\n## 暗号化\n<!-- domain: security -->\nSSE-KMS\n",
+        );
+        let (bank, _) = parse_note(
+            "aws-dva/questions/kinesis.md",
+            "---\nkind: questions\ndomain: [development]\n---\n## q1\n暗号化は?\n- [x] KMS\n- [ ] なし\n参照: aws-dva/kinesis.md#暗号化\n\n\
+             ## q2\n<!-- domain: troubleshooting -->\n暗号化は?\n- [x] KMS\n- [ ] なし\n参照: aws-dva/kinesis.md#暗号化\n\n\
+             ## q3\n保持は?\n- [x] 24h\n- [ ] 1h\n",
+        );
+        let (questions, _) = parse_bank(&[notes, bank]);
+        let domains: Vec<&[String]> = questions.iter().map(|q| q.domains.as_slice()).collect();
+        assert_eq!(
+            domains,
+            [
+                &["security".to_string()][..],
+                &["troubleshooting".to_string()],
+                &["development".to_string()]
+            ]
+        );
+        assert_eq!(questions[1].stem, "暗号化は?", "the annotation is not part of the stem");
+    }
 
     fn bank() -> (Vec<Question>, Vec<Problem>) {
         let (note, problems) = parse_note("aws-dva/questions/kinesis.md", BANK);
