@@ -88,9 +88,23 @@ pub struct DiscordSettings {
     /// A running quiz's lease, in milliseconds: the replica driving it renews it four times per lease; when
     /// that replica dies, another takes the quiz over within about this long.
     pub quiz_lease_ms: u64,
+    /// What a shutdown (SIGTERM, Ctrl-C) does to the quizzes this replica drives.
+    pub quiz_on_shutdown: QuizOnShutdown,
     /// How often the notes folder is checked for edits, in seconds (fractions allowed; 0: never). Changed
     /// notes are reindexed in the background and swapped in.
     pub reload_secs: f64,
+}
+
+/// What a shutdown does to the running quizzes a replica drives.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum QuizOnShutdown {
+    /// Stop them: each posts its final scoreboard. Right for a bot that stops for good.
+    #[default]
+    End,
+    /// Give up their leases and post nothing: another replica, or this bot when it is back, goes on with
+    /// them at once. Right for rolling restarts and deploys.
+    HandOver,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -145,6 +159,7 @@ impl Default for DiscordSettings {
             quiz_seconds: 20,
             quiz_second_ms: 1000,
             quiz_lease_ms: 4000,
+            quiz_on_shutdown: QuizOnShutdown::End,
             reload_secs: 5.0,
         }
     }

@@ -226,7 +226,8 @@ impl Bot {
     }
 
     /// Stops the running quizzes this replica drives (each posts its final scoreboard and is closed in the
-    /// store) and lets the interactions in flight finish their replies, waiting at most `grace` in all.
+    /// store), or hands them over (`discord.quiz_on_shutdown`), and lets the interactions in flight finish
+    /// their replies, waiting at most `grace` in all.
     pub async fn shutdown(&self, grace: Duration) {
         let _ = self.shutdown.send(true);
         let finished = async {

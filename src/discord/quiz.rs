@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 use super::handler::{Incoming, Refusal, failed, int_option, player_name, topic_option};
 use super::{Bot, render};
 use crate::clock::Timestamp;
-use crate::config::Locale;
+use crate::config::{Locale, QuizOnShutdown};
 use crate::quiz::generate::mix;
 use crate::quiz::session::{
     CloseReason, Event, Input, PlayerResult, QuizSession, Refusal as Refused, ScoreLine, SessionSettings,
@@ -428,11 +428,16 @@ fn renew(bot: &Bot, session: SessionId) -> Result<bool, StoreError> {
 }
 
 /// The driver of one quiz on the replica holding its lease: renews the lease, ticks the core at each
-/// deadline (or stops the quiz at shutdown), carries out the recorded effects, and ends once the quiz is
-/// finished and closed in the store, or when another replica holds the lease.
+/// deadline, carries out the recorded effects, and ends once the quiz is finished and closed in the store,
+/// or when another replica holds the lease. At shutdown it stops the quiz, or hands it over (gives up the
+/// lease, leaving any effect not yet sent to the next driver), as `discord.quiz_on_shutdown` says.
 async fn drive(bot: Arc<Bot>, session: SessionId, bell: Arc<Notify>) {
     let mut shutdown = bot.shutdown_signal();
     loop {
+        if *shutdown.borrow() && bot.config.discord.quiz_on_shutdown == QuizOnShutdown::HandOver {
+            hand_over(&bot, session);
+            break;
+        }
         match renew(&bot, session) {
             Ok(true) => {}
             Ok(false) => {
@@ -492,6 +497,17 @@ async fn drive(bot: Arc<Bot>, session: SessionId, bell: Arc<Notify>) {
         }
     }
     bot.quizzes.release(session);
+}
+
+/// Gives up this replica's lease on a quiz at shutdown, for another replica (or the next run) to take.
+fn hand_over(bot: &Bot, session: SessionId) {
+    let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
+    match store.release_lease(session, &bot.replica, Timestamp::now()) {
+        Ok(true) => tracing::info!(session, "shutting down: quiz handed over"),
+        Ok(false) => {}
+        // The lease then lapses on its own within a lease period: the hand-over is only slower.
+        Err(error) => tracing::error!(session, "releasing a quiz lease failed: {error}"),
+    }
 }
 
 /// A quiz as stored, ended or not.

@@ -355,6 +355,9 @@ pub trait Store {
     /// expired at or before `now`; then `owner` holds it until `until`. `false`: someone else holds it.
     /// (An ended session's lease can be taken too: its last effects may be pending.)
     fn take_lease(&mut self, session: SessionId, owner: &str, now: Timestamp, until: Timestamp) -> Result<bool>;
+    /// Ends `owner`'s lease on the quiz at `now`, so any replica may take it at once; `false` (and nothing
+    /// changed) when `owner` does not hold it.
+    fn release_lease(&mut self, session: SessionId, owner: &str, now: Timestamp) -> Result<bool>;
     /// A session's effects in order, sent or not.
     fn quiz_effects(&self, session: SessionId) -> Result<Vec<QuizEffect>>;
     /// Marks an effect carried out (with the message it posted); a second call changes nothing.

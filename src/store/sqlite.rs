@@ -527,6 +527,16 @@ impl Store for SqliteStore {
         })
     }
 
+    fn release_lease(&mut self, session: SessionId, owner: &str, now: Timestamp) -> Result<bool> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE sessions SET lease_until_ms = ?3 WHERE id = ?1 AND owner = ?2",
+                params![session, owner, now.0],
+            )?;
+            Ok(changed > 0)
+        })
+    }
+
     fn quiz_effects(&self, session: SessionId) -> Result<Vec<QuizEffect>> {
         let mut statement = self.connection.prepare(
             "SELECT session_id, seq, effect, payload, recorded_ms, sent_ms, message_id
@@ -1688,6 +1698,33 @@ mod tests {
         assert!(
             store
                 .take_lease(session, "replica:a", Timestamp(400), Timestamp(500))
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn a_released_lease_can_be_taken_at_once_and_only_its_holder_releases_it() {
+        let (_dir, mut store) = open_temp();
+        let session = store.start_quiz(&quiz_session("c"), Timestamp(100), "s", &[]).unwrap();
+        assert!(
+            store
+                .take_lease(session, "replica:a", Timestamp(10), Timestamp(1_000))
+                .unwrap()
+        );
+        assert!(!store.release_lease(session, "replica:b", Timestamp(20)).unwrap());
+        assert!(
+            !store
+                .take_lease(session, "replica:b", Timestamp(30), Timestamp(1_030))
+                .unwrap()
+        );
+        assert!(store.release_lease(session, "replica:a", Timestamp(40)).unwrap());
+        assert_eq!(
+            store.quiz_state(session).unwrap().unwrap().lease.until,
+            Some(Timestamp(40))
+        );
+        assert!(
+            store
+                .take_lease(session, "replica:b", Timestamp(40), Timestamp(1_040))
                 .unwrap()
         );
     }

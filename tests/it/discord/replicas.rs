@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use tsumiage::config::QuizOnShutdown;
 use tsumiage::discord::{Bot, Library};
 use tsumiage::index::NoteIndex;
 use tsumiage::notes::NoteSet;
@@ -40,6 +41,9 @@ fn library() -> Library {
 struct Replica {
     url: String,
     runtime: Option<tokio::runtime::Runtime>,
+    /// Sending on it shuts the replica down as a SIGTERM does; `served` ends when it is done.
+    terminate: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Replica {
@@ -50,6 +54,15 @@ impl Replica {
 
     /// As `start`, with the daily scheduler reading `clock` (several replicas may share one).
     fn start_with_clock(discord: &FakeDiscord, store: &Path, clock: Option<Arc<MovableClock>>) -> Replica {
+        Replica::start_with(discord, store, clock, QuizOnShutdown::End)
+    }
+
+    fn start_with(
+        discord: &FakeDiscord,
+        store: &Path,
+        clock: Option<Arc<MovableClock>>,
+        on_shutdown: QuizOnShutdown,
+    ) -> Replica {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -57,6 +70,7 @@ impl Replica {
             .unwrap();
         let mut config = config(&discord.base_url());
         config.discord.quiz_lease_ms = LEASE_MS;
+        config.discord.quiz_on_shutdown = on_shutdown;
         let mut bot = Bot::new(
             config,
             library(),
@@ -71,15 +85,31 @@ impl Replica {
         listener.set_nonblocking(true).unwrap();
         let url = format!("http://{}/interactions", listener.local_addr().unwrap());
         let verifier = tsumiage::discord::http::verifier(&public_key_hex()).unwrap();
-        runtime.spawn(async move {
+        let (terminate, terminated) = tokio::sync::oneshot::channel::<()>();
+        let served = runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            if let Err(error) = tsumiage::discord::http::run(bot, verifier, listener, std::future::pending()).await {
+            let shutdown = async move {
+                let _ = terminated.await;
+            };
+            if let Err(error) = tsumiage::discord::http::run(bot, verifier, listener, shutdown).await {
                 panic!("replica stopped: {error:#}");
             }
         });
         Replica {
             url,
             runtime: Some(runtime),
+            terminate: Some(terminate),
+            served: Some(served),
+        }
+    }
+
+    /// Shuts the replica down gracefully, as a SIGTERM does, and waits until it has.
+    async fn terminate(&mut self) {
+        if let Some(terminate) = self.terminate.take() {
+            let _ = terminate.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.unwrap();
         }
     }
 
@@ -319,6 +349,36 @@ async fn one_replica_with_a_quiz_answered_once(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_with_hand_over_leaves_the_quiz_to_the_other_replica_and_posts_nothing() {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.sqlite");
+    let mut a = Replica::start_with(&discord, &store, None, QuizOnShutdown::HandOver);
+    let b = Replica::start(&discord, &store);
+    discord.wait_commands_registered(2, WAIT).await;
+    let client = reqwest::Client::new();
+
+    // A starts and drives a two-question quiz; 6001 answers question 1 right.
+    a.deliver(&client, &start_quiz(&discord, "6001", 2)).await;
+    let first = question(&discord, 0).await;
+    let (right, _) = right_and_wrong(&first);
+    pick(&discord, &client, &b, "6001", &right, &first).await;
+
+    // A is shut down (a rolling restart): it gives the quiz up instead of ending it, so B goes on with it.
+    a.terminate().await;
+    let second = question(&discord, 1).await;
+    let (right, _) = right_and_wrong(&second);
+    pick(&discord, &client, &b, "6001", &right, &second).await;
+    wait_scoreboard(&discord).await;
+    // One scoreboard, with both points: A's shutdown neither ended the quiz nor posted a board of its own.
+    let board = assert_each_posted_and_revealed_once(&discord, 2);
+    assert_eq!(board, "1. <@6001> — 2 pt", "{board}");
+    let store = SqliteStore::open(&store).unwrap();
+    assert_eq!(store.session(1).unwrap().unwrap().end, Some(SessionEnd::CountReached));
+    assert!(store.quiz_effects(1).unwrap().iter().all(|e| e.sent_at.is_some()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_of_the_only_replica_resumes_its_quiz() {
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -391,7 +451,12 @@ async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_
     let store = dir.path().join("store.sqlite");
     // Replica A is a real process; B runs in this test.
     let (mut process, url) = serve_process(&discord, dir.path(), &store);
-    let a = Replica { url, runtime: None };
+    let a = Replica {
+        url,
+        runtime: None,
+        terminate: None,
+        served: None,
+    };
     let b = Replica::start(&discord, &store);
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
