@@ -17,7 +17,7 @@ use clap::Args;
 
 use tsumiage::check;
 use tsumiage::clock::Timestamp;
-use tsumiage::notes::{Note, NoteSet};
+use tsumiage::notes::{Note, NoteSet, Section};
 use tsumiage::quiz::checker::fold;
 use tsumiage::quiz::generate::{Generator, mix};
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
@@ -107,12 +107,13 @@ fn with_generator<T>(app: &App, set: &NoteSet, work: impl FnOnce(&Generator) -> 
     Ok(work(&Generator::new(set, &searcher)))
 }
 
-/// Whether a note is about `topic` (its service, domains, tags or path), as `QuizQuestion::matches_topic`.
-fn note_matches(note: &Note, topic: &str) -> bool {
+/// Whether a section is about `topic` (its service, exam domains, tags or path), as
+/// `QuizQuestion::matches_topic`.
+fn section_matches(note: &Note, section: &Section, topic: &str) -> bool {
     let topic = fold(topic);
     topic.is_empty()
         || note
-            .tags()
+            .section_tags(section)
             .iter()
             .chain([&note.path])
             .any(|field| fold(field).contains(&topic))
@@ -132,7 +133,7 @@ pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
     if questions.len() < args.count && !args.bank_only {
         let wanted = args.count - questions.len();
         questions.extend(with_generator(app, &set, |generator| {
-            generator.questions(&|note| note_matches(note, topic), wanted, seed)
+            generator.questions(&|note, section| section_matches(note, section, topic), wanted, seed)
         })?);
     }
     questions.sort_by_key(|q| mix(seed, &q.id));

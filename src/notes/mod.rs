@@ -39,6 +39,14 @@ impl Note {
         tags.extend(self.front.tags.iter().cloned());
         tags
     }
+
+    /// Tags of one of its sections: the file's service and free tags, and the section's own exam domains.
+    pub fn section_tags(&self, section: &Section) -> Vec<String> {
+        let mut tags: Vec<String> = self.front.service.iter().cloned().collect();
+        tags.extend(section.domains.iter().cloned());
+        tags.extend(self.front.tags.iter().cloned());
+        tags
+    }
 }
 
 /// A heading and the text under it, up to the next heading of any level.

@@ -56,15 +56,16 @@ impl<'a> Generator<'a> {
         let mut questions: Vec<QuizQuestion> = multiple_choice(self, section, service).into_iter().collect();
         questions.extend(cloze(section, service));
         for question in &mut questions {
-            question.tags = note.tags();
+            question.tags = note.section_tags(section);
         }
         questions
     }
 
-    /// Up to `wanted` questions from the notes `keep` accepts, sections taken in an order set by `seed`.
-    pub fn questions(&self, keep: &dyn Fn(&Note) -> bool, wanted: usize, seed: u64) -> Vec<QuizQuestion> {
-        let mut sections: Vec<(&Note, &Section)> =
-            searchable_sections(self.set).filter(|(note, _)| keep(note)).collect();
+    /// Up to `wanted` questions from the sections `keep` accepts, taken in an order set by `seed`.
+    pub fn questions(&self, keep: &dyn Fn(&Note, &Section) -> bool, wanted: usize, seed: u64) -> Vec<QuizQuestion> {
+        let mut sections: Vec<(&Note, &Section)> = searchable_sections(self.set)
+            .filter(|(note, section)| keep(note, section))
+            .collect();
         sections.sort_by_key(|(_, section)| mix(seed, &section.id));
         let mut questions = Vec::new();
         for (note, section) in sections {
@@ -452,13 +453,40 @@ mod tests {
         for question in &all {
             assert_eq!(generator.by_id(&question.id).as_ref(), Some(question));
         }
-        let some = generator.questions(&|note| note.path.contains("sqs"), 2, 42);
+        let some = generator.questions(&|note, _| note.path.contains("sqs"), 2, 42);
         assert_eq!(some.len(), 2);
         assert!(
             some.iter().all(|q| q.source.path == "aws/sqs.md" && all.contains(q)),
             "{some:#?}"
         );
         assert_eq!(generator.by_id("gen:mc:aws/kinesis.md#nothing-here"), None);
+    }
+
+    #[test]
+    fn generated_questions_carry_their_sections_exam_domains() {
+        let kinesis = KINESIS
+            .replace("service: Kinesis\n", "service: Kinesis\ndomain: [development]\n")
+            .replace("## シャード\n", "## シャード\n<!-- domain: troubleshooting -->\n");
+        let set = NoteSet::from_texts([("aws/kinesis.md", kinesis.as_str())]);
+        let index = NoteIndex::in_memory(&set).unwrap();
+        let searcher = SectionSearcher::new(&index, &Synonyms::default());
+        let questions = generate(&set, &searcher);
+        let shards: Vec<&QuizQuestion> = questions
+            .iter()
+            .filter(|q| q.matches_topic("troubleshooting"))
+            .collect();
+        assert!(!shards.is_empty());
+        assert!(
+            shards.iter().all(|q| q.id.contains("#シャード")),
+            "{:?}",
+            shards.iter().map(|q| &q.id).collect::<Vec<_>>()
+        );
+        assert!(questions.iter().any(|q| q.matches_topic("development")));
+        assert!(
+            !questions
+                .iter()
+                .any(|q| q.id.contains("#シャード") && q.matches_topic("development"))
+        );
     }
 
     #[test]
