@@ -1,8 +1,9 @@
 //! `check`: everything that can be wrong with a notes folder, gathered in one report: files that could
-//! not be read, malformed front matter and questions, empty sections, duplicate ids and `参照:` links
-//! to sections that do not exist. Also the coverage table (sections and questions per service/domain).
+//! not be read, malformed front matter and questions, empty sections, duplicate ids, `参照:` links
+//! to sections that do not exist, and section domains no file names. Also the coverage table (sections and
+//! questions per service/domain).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::notes::{NoteKind, NoteSet, Problem, Severity};
 use crate::questions::{Question, parse_bank};
@@ -43,6 +44,7 @@ pub fn check(set: &NoteSet) -> CheckReport {
             }
         }
     }
+    problems.extend(unknown_domains(set));
     let (questions, question_problems) = parse_bank(&set.notes);
     problems.extend(question_problems);
     for question in &questions {
@@ -84,6 +86,40 @@ fn closest_id<'a>(wanted: &str, ids: impl Iterator<Item = &'a str>) -> Option<&'
         .filter(|(shared, _)| *shared > 0)
         .max_by_key(|(shared, _)| *shared)
         .map(|(_, id)| id)
+}
+
+/// Domains in `<!-- domain: … -->` annotations that no file's front matter names: most likely typos. (The
+/// exam's domains are whatever the files' `domain` lists use, so another exam's notes need no setting.)
+fn unknown_domains(set: &NoteSet) -> Vec<Problem> {
+    let known: BTreeSet<&str> = set
+        .notes
+        .iter()
+        .flat_map(|n| &n.front.domains)
+        .map(String::as_str)
+        .collect();
+    let mut reported: BTreeSet<(&str, usize, &str)> = BTreeSet::new();
+    for note in &set.notes {
+        for section in &note.sections {
+            let Some(line) = section.domains_from else { continue };
+            for domain in section.domains.iter().filter(|d| !known.contains(d.as_str())) {
+                reported.insert((&note.path, line, domain));
+            }
+        }
+    }
+    reported
+        .into_iter()
+        .map(|(path, line, domain)| {
+            let known: Vec<&str> = known.iter().copied().collect();
+            Problem::warning(
+                path,
+                line,
+                format!(
+                    "no note file's `domain` names `{domain}` (a typo?); the files name: {}",
+                    known.join(", ")
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Sections and questions counted per service and per exam domain.
@@ -159,6 +195,28 @@ mod tests {
         );
         assert!(message.contains("did you mean `k.md#データ保持期間`"), "{message}");
         assert_eq!((report.sections, report.questions), (2, 2));
+    }
+
+    #[test]
+    fn an_annotated_domain_no_file_names_is_a_warning_at_its_line_once() {
+        let set = NoteSet::from_texts([
+            (
+                "a.md",
+                "---\ndomain: [development]\n---\n# A\n## B\n<!-- domain: securty -->\ntext\n### C\ntext\n",
+            ),
+            (
+                "b.md",
+                "---\ndomain: [security]\n---\n# D\n<!-- domain: development -->\ntext\n",
+            ),
+        ]);
+        let report = check(&set);
+        let messages: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "a.md:6: warning: no note file's `domain` names `securty` (a typo?); the files name: development, security"
+            ]
+        );
     }
 
     #[test]

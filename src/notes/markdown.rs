@@ -37,9 +37,10 @@ pub(super) fn parse(path: &str, file_title: &str, body: &str, first_line: usize)
             "code block is never closed: the rest of the file is read as code",
         ));
     }
-    let (sections, builder_problems) = builder.finish();
-    problems.extend(builder_problems);
-    Parsed { sections, problems }
+    Parsed {
+        sections: builder.finish(),
+        problems,
+    }
 }
 
 /// `## Title ##` → `(2, "Title")`.
@@ -243,13 +244,15 @@ mod tests {
         let permissions = &note.sections[1];
         assert_eq!((permissions.text.as_str(), permissions.text_line), ("- 実行ロール", 9));
         assert_eq!(permissions.facts, ["実行ロール"]);
-        assert!(!note.sections[0].domains_annotated && permissions.domains_annotated);
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].line, 13);
-        assert!(
-            problems[0].message.contains("unknown exam domain `bogus`"),
-            "{problems:?}"
+        assert_eq!(
+            (
+                note.sections[0].domains_from,
+                permissions.domains_from,
+                note.sections[2].domains_from
+            ),
+            (None, Some(8), Some(8))
         );
+        assert!(problems.is_empty(), "{problems:?}");
     }
 
     #[test]

@@ -77,8 +77,9 @@ pub struct Section {
     /// Exam domains of this section: those of a `<!-- domain: … -->` line right under its heading, else
     /// its nearest enclosing heading's, else the file's front matter `domain`.
     pub domains: Vec<String>,
-    /// Whether `domains` come from an annotation (this heading's or an enclosing one's), not the file's.
-    pub domains_annotated: bool,
+    /// The line of the annotation `domains` come from (this heading's or an enclosing one's); `None` when
+    /// they are the file's.
+    pub domains_from: Option<usize>,
 }
 
 impl Section {
@@ -142,9 +143,6 @@ impl fmt::Display for Problem {
     }
 }
 
-/// The exam domains of the DVA-C02 guide, the values `domain` takes.
-pub const EXAM_DOMAINS: [&str; 4] = ["development", "security", "deployment", "troubleshooting"];
-
 /// Parses one note. `path` is its path under the notes folder; `.txt` files are read as plain-text
 /// study logs, everything else as Markdown. Never fails: what it cannot make sense of is a `Problem`.
 pub fn parse_note(path: &str, text: &str) -> (Note, Vec<Problem>) {
@@ -167,18 +165,10 @@ pub fn parse_note(path: &str, text: &str) -> (Note, Vec<Problem>) {
         markdown::parse(path, &file_title, split.body, split.body_first_line)
     };
     note.sections = parsed.sections;
-    for section in note.sections.iter_mut().filter(|s| !s.domains_annotated) {
+    for section in note.sections.iter_mut().filter(|s| s.domains_from.is_none()) {
         section.domains = note.front.domains.clone();
     }
     problems.extend(parsed.problems);
-    for domain in note
-        .front
-        .domains
-        .iter()
-        .filter(|d| !EXAM_DOMAINS.contains(&d.as_str()))
-    {
-        problems.push(unknown_domain(path, 1, domain));
-    }
     for section in &note.sections {
         if section.text.trim().is_empty() && !section.has_subsections && section.level > 0 {
             problems.push(Problem::warning(
@@ -189,14 +179,6 @@ pub fn parse_note(path: &str, text: &str) -> (Note, Vec<Problem>) {
         }
     }
     (note, problems)
-}
-
-fn unknown_domain(path: &str, line: usize, domain: &str) -> Problem {
-    Problem::warning(
-        path,
-        line,
-        format!("unknown exam domain `{domain}` (known: {})", EXAM_DOMAINS.join(", ")),
-    )
 }
 
 /// `<!-- domain: security, deployment -->` → the domains; `None` for any other line.
@@ -228,13 +210,13 @@ struct SectionBuilder<'a> {
     sections: Vec<Section>,
     current: Option<Section>,
     body: Vec<(usize, String)>,
-    problems: Vec<Problem>,
 }
 
 struct Heading {
     level: u8,
     title: String,
-    domains: Option<Vec<String>>,
+    /// The line of its domain annotation, and the domains.
+    domains: Option<(usize, Vec<String>)>,
 }
 
 impl<'a> SectionBuilder<'a> {
@@ -246,7 +228,6 @@ impl<'a> SectionBuilder<'a> {
             sections: Vec::new(),
             current: None,
             body: Vec::new(),
-            problems: Vec::new(),
         }
     }
 
@@ -305,8 +286,8 @@ impl<'a> SectionBuilder<'a> {
             code: Vec::new(),
             sources: Vec::new(),
             has_subsections: false,
-            domains_annotated: inherited.is_some(),
-            domains: inherited.unwrap_or_default(),
+            domains_from: inherited.as_ref().map(|(line, _)| *line),
+            domains: inherited.map(|(_, domains)| domains).unwrap_or_default(),
         }
     }
 
@@ -321,16 +302,13 @@ impl<'a> SectionBuilder<'a> {
             && let Some(domains) = domain_annotation(&body[first].1)
         {
             let line = body[first].0;
-            for domain in domains.iter().filter(|d| !EXAM_DOMAINS.contains(&d.as_str())) {
-                self.problems.push(unknown_domain(self.path, line, domain));
-            }
             if section.level > 0
                 && let Some(heading) = self.stack.last_mut()
             {
-                heading.domains = Some(domains.clone());
+                heading.domains = Some((line, domains.clone()));
             }
             section.domains = domains;
-            section.domains_annotated = true;
+            section.domains_from = Some(line);
             body.remove(first);
         }
         let first = body.iter().position(|(_, l)| !l.trim().is_empty());
@@ -347,9 +325,9 @@ impl<'a> SectionBuilder<'a> {
         self.sections.push(section);
     }
 
-    fn finish(mut self) -> (Vec<Section>, Vec<Problem>) {
+    fn finish(mut self) -> Vec<Section> {
         self.finish_current();
-        (self.sections, self.problems)
+        self.sections
     }
 }
 

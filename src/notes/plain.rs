@@ -14,8 +14,10 @@ pub(super) fn parse(path: &str, file_title: &str, body: &str, first_line: usize)
             builder.body_line(line_no, line, file_title);
         }
     }
-    let (sections, problems) = builder.finish();
-    Parsed { sections, problems }
+    Parsed {
+        sections: builder.finish(),
+        problems: Vec::new(),
+    }
 }
 
 /// A non-bullet line whose next non-blank line is a bullet.

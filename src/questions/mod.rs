@@ -63,7 +63,7 @@ pub fn parse_bank(notes: &[Note]) -> (Vec<Question>, Vec<Problem>) {
         for section in &note.sections {
             if let Some(question) = parse_question(note, section, &mut problems) {
                 questions.push(question);
-                annotated.push(section.domains_annotated);
+                annotated.push(section.domains_from.is_some());
             }
         }
     }
