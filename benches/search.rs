@@ -130,7 +130,7 @@ fn pre_tokenized(set: &NoteSet) -> Vec<[String; 4]> {
             let body = indexable_text(&section.text);
             let heading = section.heading_path_display();
             let parts = format!("{heading}\n{body}");
-            let mut tags = note.tags();
+            let mut tags = note.section_tags(section);
             tags.push(note.title().to_string());
             [
                 joined(bigram_tokens(&heading)),

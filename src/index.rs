@@ -20,7 +20,7 @@ use crate::notes::{NoteKind, NoteSet, Section};
 use crate::synonyms::Synonyms;
 
 /// Bump when the schema, the analysers or what is indexed changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const BIGRAM: &str = "tsumiage_bigram";
 const WORD_PARTS: &str = "tsumiage_word_parts";
@@ -329,7 +329,7 @@ fn add_sections(
     for (note, section) in searchable_sections(set) {
         let body = indexable_text(&section.text);
         let heading = section.heading_path_display();
-        let mut tags = note.tags();
+        let mut tags = note.section_tags(section);
         tags.push(note.title().to_string());
         writer.add_document(doc!(
             fields.id => section.id.as_str(),

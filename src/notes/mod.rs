@@ -32,14 +32,6 @@ impl Note {
             .unwrap_or_else(|| file_stem(&self.path))
     }
 
-    /// Tags that describe every section of the file: service, exam domains and free tags.
-    pub fn tags(&self) -> Vec<String> {
-        let mut tags: Vec<String> = self.front.service.iter().cloned().collect();
-        tags.extend(self.front.domains.iter().cloned());
-        tags.extend(self.front.tags.iter().cloned());
-        tags
-    }
-
     /// Tags of one of its sections: the file's service and free tags, and the section's own exam domains.
     pub fn section_tags(&self, section: &Section) -> Vec<String> {
         let mut tags: Vec<String> = self.front.service.iter().cloned().collect();
