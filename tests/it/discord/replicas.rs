@@ -364,18 +364,32 @@ async fn a_sigterm_with_hand_over_leaves_the_quiz_to_the_other_replica_and_posts
     let (right, _) = right_and_wrong(&first);
     pick(&discord, &client, &b, "6001", &right, &first).await;
 
-    // A is shut down (a rolling restart): it gives the quiz up instead of ending it, so B goes on with it.
+    // A is shut down (a rolling restart): it gives the quiz up instead of ending it, so B goes on with it;
+    // one scoreboard with both points means A's shutdown neither ended the quiz nor posted a board.
     a.terminate().await;
-    let second = question(&discord, 1).await;
-    let (right, _) = right_and_wrong(&second);
-    pick(&discord, &client, &b, "6001", &right, &second).await;
-    wait_scoreboard(&discord).await;
-    // One scoreboard, with both points: A's shutdown neither ended the quiz nor posted a board of its own.
-    let board = assert_each_posted_and_revealed_once(&discord, 2);
-    assert_eq!(board, "1. <@6001> — 2 pt", "{board}");
+    finish_with_both_points(&discord, &client, &b, "6001", &store).await;
     let store = SqliteStore::open(&store).unwrap();
-    assert_eq!(store.session(1).unwrap().unwrap().end, Some(SessionEnd::CountReached));
     assert!(store.quiz_effects(1).unwrap().iter().all(|e| e.sent_at.is_some()));
+}
+
+/// `player` answers question 2 of a two-question quiz right on `replica`; the quiz must then end with one
+/// scoreboard giving `player` both points, each question posted and revealed once, and its session ended
+/// by reaching its count.
+async fn finish_with_both_points(
+    discord: &FakeDiscord,
+    client: &reqwest::Client,
+    replica: &Replica,
+    player: &str,
+    store: &Path,
+) {
+    let second = question(discord, 1).await;
+    let (right, _) = right_and_wrong(&second);
+    pick(discord, client, replica, player, &right, &second).await;
+    wait_scoreboard(discord).await;
+    let board = assert_each_posted_and_revealed_once(discord, 2);
+    assert_eq!(board, format!("1. <@{player}> — 2 pt"), "{board}");
+    let store = SqliteStore::open(store).unwrap();
+    assert_eq!(store.session(1).unwrap().unwrap().end, Some(SessionEnd::CountReached));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -389,14 +403,7 @@ async fn a_restart_of_the_only_replica_resumes_its_quiz() {
     // Killed and started again on the same store: the quiz goes on where it was.
     first_run.kill();
     let second_run = Replica::start(&discord, &store);
-    let second = question(&discord, 1).await;
-    let (right, _) = right_and_wrong(&second);
-    pick(&discord, &client, &second_run, "5001", &right, &second).await;
-    wait_scoreboard(&discord).await;
-    let board = assert_each_posted_and_revealed_once(&discord, 2);
-    assert_eq!(board, "1. <@5001> — 2 pt", "{board}");
-    let store = SqliteStore::open(&store).unwrap();
-    assert_eq!(store.session(1).unwrap().unwrap().end, Some(SessionEnd::CountReached));
+    finish_with_both_points(&discord, &client, &second_run, "5001", &store).await;
 }
 
 /// A real `tsumiage serve --http` process as a replica, on the store at `store`.
