@@ -10,7 +10,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion};
 use rusqlite::Connection;
 
 use tsumiage::analysis::{Script, Token, bigram_tokens, word_part_tokens, words};
-use tsumiage::index::{NoteIndex, indexable_text, searchable_sections};
+use tsumiage::index::{IndexedTexts, NoteIndex, searchable_sections};
 use tsumiage::notes::{NoteSet, load_dir};
 use tsumiage::search::SectionSearcher;
 use tsumiage::synonyms::Synonyms;
@@ -127,16 +127,12 @@ fn pre_tokenized(set: &NoteSet) -> Vec<[String; 4]> {
     let joined = |tokens: Vec<Token>| tokens.into_iter().map(|t| t.text).collect::<Vec<_>>().join(" ");
     searchable_sections(set)
         .map(|(note, section)| {
-            let body = indexable_text(&section.text);
-            let heading = section.heading_path_display();
-            let parts = format!("{heading}\n{body}");
-            let mut tags = note.section_tags(section);
-            tags.push(note.title().to_string());
+            let texts = IndexedTexts::of(note, section);
             [
-                joined(bigram_tokens(&heading)),
-                joined(bigram_tokens(&body)),
-                joined(word_part_tokens(&parts)),
-                joined(bigram_tokens(&tags.join(" "))),
+                joined(bigram_tokens(&texts.heading)),
+                joined(bigram_tokens(&texts.body)),
+                joined(word_part_tokens(&texts.parts)),
+                joined(bigram_tokens(&texts.tags)),
             ]
         })
         .collect()

@@ -154,6 +154,30 @@ pub fn searchable_sections(set: &NoteSet) -> impl Iterator<Item = (&crate::notes
         .filter(|(_, s)| !s.text.trim().is_empty())
 }
 
+/// The texts of a section's four indexed fields, as the index is given them.
+pub struct IndexedTexts {
+    pub heading: String,
+    pub body: String,
+    /// Heading and body again, for their camelCase parts.
+    pub parts: String,
+    pub tags: String,
+}
+
+impl IndexedTexts {
+    pub fn of(note: &crate::notes::Note, section: &Section) -> IndexedTexts {
+        let body = indexable_text(&section.text);
+        let heading = section.heading_path_display();
+        let mut tags = note.section_tags(section);
+        tags.push(note.title().to_string());
+        IndexedTexts {
+            parts: format!("{heading}\n{body}"),
+            heading,
+            body,
+            tags: tags.join(" "),
+        }
+    }
+}
+
 /// The body as indexed: URLs removed (their words would match every query about AWS).
 pub fn indexable_text(text: &str) -> String {
     text.split_whitespace()
@@ -327,19 +351,16 @@ fn add_sections(
     let total = searchable_sections(set).count();
     let mut indexed = 0;
     for (note, section) in searchable_sections(set) {
-        let body = indexable_text(&section.text);
-        let heading = section.heading_path_display();
-        let mut tags = note.section_tags(section);
-        tags.push(note.title().to_string());
+        let texts = IndexedTexts::of(note, section);
         writer.add_document(doc!(
             fields.id => section.id.as_str(),
             fields.path => section.path.as_str(),
             fields.line => section.line as u64,
             fields.title => section.title.as_str(),
-            fields.heading => heading.as_str(),
-            fields.body => body.as_str(),
-            fields.parts => format!("{heading}\n{body}"),
-            fields.tags => tags.join(" "),
+            fields.heading => texts.heading,
+            fields.body => texts.body,
+            fields.parts => texts.parts,
+            fields.tags => texts.tags,
             fields.text => section.text.as_str(),
             fields.sources => section.sources.join("\n"),
         ))?;

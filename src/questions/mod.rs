@@ -56,27 +56,25 @@ pub fn normalize_reference(reference: &str) -> String {
 
 /// Parses every question in the notes marked `kind: questions`.
 pub fn parse_bank(notes: &[Note]) -> (Vec<Question>, Vec<Problem>) {
-    let mut questions = Vec::new();
-    let mut problems = Vec::new();
-    let mut annotated = Vec::new();
-    for note in notes.iter().filter(|n| n.front.kind == NoteKind::Questions) {
-        for section in &note.sections {
-            if let Some(question) = parse_question(note, section, &mut problems) {
-                questions.push(question);
-                annotated.push(section.domains_from.is_some());
-            }
-        }
-    }
-    // A question not annotated with its own domains takes those of the section it cites.
     let cited: HashMap<&str, &Section> = notes
         .iter()
         .filter(|n| n.front.kind == NoteKind::Notes)
         .flat_map(|n| &n.sections)
         .map(|s| (s.id.as_str(), s))
         .collect();
-    for (question, annotated) in questions.iter_mut().zip(&annotated) {
-        if !annotated && let Some(section) = question.reference_id().and_then(|id| cited.get(id.as_str()).copied()) {
-            question.domains = section.domains.clone();
+    let mut questions = Vec::new();
+    let mut problems = Vec::new();
+    for note in notes.iter().filter(|n| n.front.kind == NoteKind::Questions) {
+        for section in &note.sections {
+            if let Some(mut question) = parse_question(note, section, &mut problems) {
+                // A question not annotated with its own domains takes those of the section it cites.
+                if section.domains_from.is_none()
+                    && let Some(cited) = question.reference_id().and_then(|id| cited.get(id.as_str()).copied())
+                {
+                    question.domains = cited.domains.clone();
+                }
+                questions.push(question);
+            }
         }
     }
     let mut first_seen: HashMap<&str, &Question> = HashMap::new();
