@@ -204,6 +204,11 @@ impl NoteIndex {
         }
     }
 
+    /// Whether this index was built from exactly these notes.
+    pub fn serves(&self, set: &NoteSet) -> bool {
+        self.meta.fingerprint == fingerprint_hex(set.fingerprint)
+    }
+
     /// Compares the current generation's metadata with the notes.
     pub fn freshness(root: &Path, set: &NoteSet) -> Freshness {
         let Some(meta) = current_generation(root).and_then(|dir| read_meta(&dir).ok()) else {

@@ -297,21 +297,37 @@ impl Bot {
     }
 }
 
+/// Whether the bot's library was built from the notes now on disk (unreadable notes count as a change).
+async fn library_serves_disk(bot: &Bot, source: &NotesSource) -> bool {
+    let notes = source.notes.clone();
+    let library = bot.library();
+    tokio::task::spawn_blocking(move || crate::notes::load_dir(&notes).is_ok_and(|set| library.index.serves(&set)))
+        .await
+        .unwrap_or(false)
+}
+
 /// Background: notes edited on disk are reindexed and swapped in; stops at shutdown.
 async fn reload_notes(bot: Arc<Bot>, source: NotesSource) {
     let mut shutdown = bot.shutdown_signal();
     let mut seen = notes_fingerprint(&source.notes);
+    // The library was read before this task started (at start-up, or before Ready): an edit made in
+    // between leaves no trace in `seen`, so the first look compares contents.
+    let mut changed = !library_serves_disk(&bot, &source).await;
     let period = Duration::from_secs_f64(bot.config.discord.reload_secs);
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(period) => {}
-            _ = shutdown.changed() => return,
+        if !changed {
+            tokio::select! {
+                _ = tokio::time::sleep(period) => {}
+                _ = shutdown.changed() => return,
+            }
+            let now = notes_fingerprint(&source.notes);
+            changed = now != seen;
+            seen = now;
+            if !changed {
+                continue;
+            }
         }
-        let now = notes_fingerprint(&source.notes);
-        if now == seen {
-            continue;
-        }
-        seen = now;
+        changed = false;
         let source = source.clone();
         match tokio::task::spawn_blocking(move || build_library(&source)).await {
             Ok(Ok(library)) => {
