@@ -58,9 +58,11 @@ fn paraphrased_questions_find_their_section_in_the_top_3() {
     for miss in &misses {
         println!("  miss {miss}");
     }
+    // The floor was 90% while 23 queries shared wording with their target sections; rewritten as
+    // paraphrases no note contains, and with the notes twice as broad, 85% is the honest floor (README).
     assert!(
-        share >= 0.90,
-        "retrieval top-3 {:.1}% < 90%:\n{}",
+        share >= 0.85,
+        "retrieval top-3 {:.1}% < 85%:\n{}",
         share * 100.0,
         misses.join("\n")
     );
