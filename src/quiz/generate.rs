@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use super::checker::{fold, is_quantity};
+use super::order::{self, stable_hash};
 use super::{QuizChoice, QuizQuestion, SourceRef};
 use crate::analysis::{Script, normalize, words};
 use crate::answer::is_marked_wrong;
@@ -66,7 +67,9 @@ impl<'a> Generator<'a> {
         let mut sections: Vec<(&Note, &Section)> = searchable_sections(self.set)
             .filter(|(note, section)| keep(note, section))
             .collect();
-        sections.sort_by_key(|(_, section)| mix(seed, &section.id));
+        // Sorted first so the draw depends on the seed only, then shuffled.
+        sections.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+        order::shuffle(&mut sections, seed);
         let mut questions = Vec::new();
         for (note, section) in sections {
             if questions.len() >= wanted {
@@ -132,7 +135,7 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         return None;
     }
     // Only the section decides which fact is asked and where it sits, so an id always names one question.
-    let correct = facts[(mix(0, &section.id) % facts.len() as u64) as usize];
+    let correct = facts[(stable_hash(0, &section.id) % facts.len() as u64) as usize];
     let query = format!("{} {}", section.heading_path_display(), clean_fact(correct));
     let mut similar: Vec<(bool, usize, &Section)> = generator
         .searcher
@@ -171,7 +174,7 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         return None;
     }
     let mut texts: Vec<&str> = distractors;
-    let correct_at = (mix(0x9e37_79b9, &section.id) % (texts.len() as u64 + 1)) as usize;
+    let correct_at = (stable_hash(0x9e37_79b9, &section.id) % (texts.len() as u64 + 1)) as usize;
     texts.insert(correct_at, correct);
     let choices: Vec<QuizChoice> = texts
         .iter()
@@ -179,6 +182,7 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         .map(|(i, text)| QuizChoice {
             label: (b'A' + i as u8) as char,
             text: clean_fact(text).to_string(),
+            pinned: false,
         })
         .collect();
     let label = choices[correct_at].label;
@@ -351,16 +355,6 @@ fn hide_key_term(fact: &str, section: &Section) -> Option<(String, String)> {
         .get(at..at + term.text.len())
         .filter(|s| fold(s) == fold(&term.text))?;
     Some((fact.replacen(original, BLANK, 1), original.to_string()))
-}
-
-/// A stable hash of `seed` and `text` (FNV-1a): deterministic choices without a random number generator.
-pub fn mix(seed: u64, text: &str) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ seed;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 #[cfg(test)]
