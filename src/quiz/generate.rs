@@ -8,11 +8,17 @@
 //! * Cloze: a fact with its number hidden (`既定の保持期間は ＿＿ 時間`), or, failing a number, a key term
 //!   (an API name, a katakana term) that the heading does not give away.
 //!
+//! A cloze never hides what answers nothing on its own: a bare `1` or `1 回` ("one of", not a fact), a
+//! fragment of a larger number (`TLS1.2`, `1 万`, `10-20`), a year. Distractors come from sections about
+//! something else: never the question's own section, a parent or child of it, or one with the same title.
+//! What was dropped, and why, is counted (`Generator::dropped`) for `check --generated`.
+//!
 //! Generation is deterministic for a given `seed`: the same notes give the same questions and ids.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
-use super::checker::{fold, is_quantity};
+use super::checker::{fold, is_counter, is_quantity};
 use super::order::{self, stable_hash};
 use super::{QuizChoice, QuizQuestion, SourceRef};
 use crate::analysis::{Script, normalize, words};
@@ -30,12 +36,47 @@ const MIN_DISTRACTORS: usize = 2;
 /// The blank in a cloze stem.
 pub const BLANK: &str = "＿＿";
 
+/// Why a candidate question or choice was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Dropped {
+    /// A cloze on `1` alone or `1` with a counter (`1 回あたり`): "one of", no fact to recall.
+    ClozeOne,
+    /// A cloze on part of a larger number or name (`TLS1.2`, `1 万`, `10-20`, `2^31`).
+    ClozeFragment,
+    /// A cloze on a year (`2020 年時点では`).
+    ClozeYear,
+    /// A distractor that could answer the stem: it repeats one of the section's facts or names its subject.
+    DistractorSameSubject,
+    /// A distractor from a section about the same thing: a parent or child, or one with the same title.
+    DistractorRelatedSection,
+    /// A distractor the index finds closest to the question's own section.
+    DistractorClosest,
+    /// A multiple-choice question not generated: fewer than two safe distractors.
+    TooFewDistractors,
+}
+
+impl Dropped {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Dropped::ClozeOne => "cloze on a bare 1 or `1` + counter (`1 回`)",
+            Dropped::ClozeFragment => "cloze on part of a larger number or name",
+            Dropped::ClozeYear => "cloze on a year",
+            Dropped::DistractorSameSubject => "distractor that could answer the stem",
+            Dropped::DistractorRelatedSection => "distractor from the same subject (parent, child, same title)",
+            Dropped::DistractorClosest => "distractor the index ties to the question's section",
+            Dropped::TooFewDistractors => "multiple-choice question with fewer than 2 safe distractors",
+        }
+    }
+}
+
 /// Generates questions from one set of notes and its index.
 pub struct Generator<'a> {
     set: &'a NoteSet,
     searcher: &'a SectionSearcher<'a>,
     /// Sections by id, with their file's service.
     sections: HashMap<&'a str, (&'a Section, Option<&'a str>)>,
+    /// What was left out so far, and why.
+    dropped: RefCell<BTreeMap<Dropped, usize>>,
 }
 
 impl<'a> Generator<'a> {
@@ -47,7 +88,17 @@ impl<'a> Generator<'a> {
             set,
             searcher,
             sections,
+            dropped: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// What generation left out so far, and why.
+    pub fn dropped(&self) -> BTreeMap<Dropped, usize> {
+        self.dropped.borrow().clone()
+    }
+
+    fn drop_one(&self, reason: Dropped) {
+        *self.dropped.borrow_mut().entry(reason).or_default() += 1;
     }
 
     /// The questions of one section: a multiple-choice question and at most one cloze. They depend only on
@@ -55,7 +106,7 @@ impl<'a> Generator<'a> {
     pub fn for_section(&self, note: &Note, section: &Section) -> Vec<QuizQuestion> {
         let service = note.front.service.as_deref();
         let mut questions: Vec<QuizQuestion> = multiple_choice(self, section, service).into_iter().collect();
-        questions.extend(cloze(section, service));
+        questions.extend(cloze_noting(section, service, &mut |reason| self.drop_one(reason)));
         for question in &mut questions {
             question.tags = note.section_tags(section);
         }
@@ -97,10 +148,16 @@ impl<'a> Generator<'a> {
 
 /// Every question the notes give (one multiple-choice and at most one cloze question per section).
 pub fn generate(set: &NoteSet, searcher: &SectionSearcher) -> Vec<QuizQuestion> {
+    generate_noting(set, searcher).0
+}
+
+/// Every question the notes give, with what was left out and why.
+pub fn generate_noting(set: &NoteSet, searcher: &SectionSearcher) -> (Vec<QuizQuestion>, BTreeMap<Dropped, usize>) {
     let generator = Generator::new(set, searcher);
-    searchable_sections(set)
+    let questions = searchable_sections(set)
         .flat_map(|(note, section)| generator.for_section(note, section))
-        .collect()
+        .collect();
+    (questions, generator.dropped())
 }
 
 /// Labels some notes put before a fact (`答え: …`), dropped from choices and stems.
@@ -153,15 +210,29 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
     similar.sort_by_key(|(same_service, rank, _)| (!same_service, *rank));
     let mut distractors: Vec<&str> = Vec::new();
     for (_, _, other) in similar {
+        if same_subject(other, section) {
+            generator.drop_one(Dropped::DistractorRelatedSection);
+            continue;
+        }
         // One fact per similar section, for variety.
         let candidate = other.facts.iter().find(|fact| {
-            usable_fact(fact)
-                && !could_answer(fact, section)
-                && !distractors
+            if !usable_fact(fact)
+                || distractors
                     .iter()
                     .chain([&correct.as_str()])
                     .any(|chosen| same_fact(chosen, fact))
-                && !closest_to(generator.searcher, fact, section)
+            {
+                return false;
+            }
+            let reason = if could_answer(fact, section) {
+                Dropped::DistractorSameSubject
+            } else if closest_to(generator.searcher, fact, section) {
+                Dropped::DistractorClosest
+            } else {
+                return true;
+            };
+            generator.drop_one(reason);
+            false
         });
         if let Some(fact) = candidate {
             distractors.push(fact);
@@ -171,6 +242,7 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         }
     }
     if distractors.len() < MIN_DISTRACTORS {
+        generator.drop_one(Dropped::TooFewDistractors);
         return None;
     }
     let mut texts: Vec<&str> = distractors;
@@ -200,6 +272,14 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         service: service.map(str::to_string),
         tags: Vec::new(),
     })
+}
+
+/// Whether `other` is about what `section` is about: one is the other's parent or child (its heading path
+/// starts with the other's), or both have the same title (`まとめ` under two services is not the same).
+fn same_subject(other: &Section, section: &Section) -> bool {
+    let (a, b) = (other.heading_path_display(), section.heading_path_display());
+    let nested = |outer: &str, inner: &str| inner.starts_with(outer) && inner[outer.len()..].starts_with(" > ");
+    nested(&a, &b) || nested(&b, &a) || (other.path == section.path && fold(&other.title) == fold(&section.title))
 }
 
 /// Whether the index finds `section` the best match for `fact`: then the notes themselves say the fact
@@ -238,7 +318,13 @@ fn same_fact(a: &str, b: &str) -> bool {
 }
 
 /// A cloze question on the first fact of `section` with a number, else with a key term.
+#[cfg(test)]
 fn cloze(section: &Section, service: Option<&str>) -> Option<QuizQuestion> {
+    cloze_noting(section, service, &mut |_| {})
+}
+
+/// `cloze`, telling `dropped` about each number it would not hide.
+fn cloze_noting(section: &Section, service: Option<&str>, dropped: &mut dyn FnMut(Dropped)) -> Option<QuizQuestion> {
     let facts = section
         .facts
         .iter()
@@ -247,7 +333,7 @@ fn cloze(section: &Section, service: Option<&str>) -> Option<QuizQuestion> {
         .filter(|(_, f)| usable_fact(f));
     let (fact_index, fact, hidden) = facts
         .clone()
-        .find_map(|(i, fact)| hide_number(fact).map(|hidden| (i, fact, hidden)))
+        .find_map(|(i, fact)| hide_number_noting(fact, dropped).map(|hidden| (i, fact, hidden)))
         .or_else(|| {
             facts
                 .clone()
@@ -273,6 +359,11 @@ fn cloze(section: &Section, service: Option<&str>) -> Option<QuizQuestion> {
 /// `既定は 24 時間` → (`既定は ＿＿ 時間`, `24 時間`): the first number that is not part of a name (`S3`,
 /// `EC2`), with its unit in the answer when it has one, so `24 日` is not taken for `24 時間`.
 pub fn hide_number(fact: &str) -> Option<(String, String)> {
+    hide_number_noting(fact, &mut |_| {})
+}
+
+/// `hide_number`, telling `dropped` about each number it passes over and why.
+fn hide_number_noting(fact: &str, dropped: &mut dyn FnMut(Dropped)) -> Option<(String, String)> {
     let chars: Vec<(usize, char)> = fact.char_indices().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -298,8 +389,18 @@ pub fn hide_number(fact: &str) -> Option<(String, String)> {
         }
         let number = &fact[start..end];
         let unit = unit_after(&fact[end..]);
-        if is_year(number, unit) {
-            i = j; // `2020 年時点では`: a date, not a fact to recall
+        let reason = if is_year(number, unit) {
+            Some(Dropped::ClozeYear) // `2020 年時点では`: a date, not a fact to recall
+        } else if is_fragment(&fact[..start], &fact[end..]) {
+            Some(Dropped::ClozeFragment)
+        } else if number == "1" && unit.is_none_or(is_counter) {
+            Some(Dropped::ClozeOne)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            dropped(reason);
+            i = j;
             continue;
         }
         let answer = match unit {
@@ -310,6 +411,22 @@ pub fn hide_number(fact: &str) -> Option<(String, String)> {
         return Some((stem, answer));
     }
     None
+}
+
+/// Whether the number between `before` and `after` is only part of one: of a version or name (`TLS1.2`,
+/// `v2`), a range or date (`10-20`, `2024/01`), a power (`2^31`), or a Japanese multiple (`1 万`).
+fn is_fragment(before: &str, after: &str) -> bool {
+    let joined_before = before
+        .chars()
+        .next_back()
+        .is_some_and(|c| matches!(c, '.' | '-' | '/' | ':' | '^' | '~' | '〜' | '–' | '_'));
+    let mut rest = after.chars();
+    let joined_after = match rest.next() {
+        Some('-' | '/' | ':' | '^' | '.' | '~' | '〜') => rest.next().is_some_and(|c| c.is_ascii_digit()),
+        _ => false,
+    };
+    let multiple = after.trim_start().starts_with(['万', '億', '千', '兆']);
+    joined_before || joined_after || multiple
 }
 
 fn is_year(number: &str, unit: Option<&str>) -> bool {
@@ -528,5 +645,62 @@ mod tests {
         let question = cloze(section, None).unwrap();
         assert_eq!(question.stem, "DynamoDB > まとめて読む: ＿＿ で多数の項目を読む");
         assert_eq!(question.answer.as_deref(), Some("BatchGetItem"));
+    }
+
+    #[test]
+    fn a_cloze_never_hides_a_bare_one_a_counter_alone_or_part_of_a_number() {
+        let mut dropped = Vec::new();
+        let mut hide = |fact: &str| hide_number_noting(fact, &mut |reason| dropped.push(reason));
+        // `1 回あたり`: "per one", no fact; the real limit later in the line is hidden instead.
+        assert_eq!(
+            hide("1 回あたりのサイズ上限は 256 KB"),
+            Some(("1 回あたりのサイズ上限は ＿＿ KB".into(), "256 KB".into()))
+        );
+        assert_eq!(hide("1 メッセージの最大サイズ"), None);
+        assert_eq!(hide("TLS1.2 以上を使う"), None);
+        assert_eq!(hide("1 万件まで"), None);
+        assert_eq!(hide("2024-01 以降"), None);
+        assert_eq!(hide("AES-256 で暗号化"), None);
+        assert_eq!(
+            hide("再試行は 2 回まで"),
+            Some(("再試行は ＿＿ 回まで".into(), "2 回".into()))
+        );
+        assert_eq!(hide("1 MB まで"), Some(("＿＿ MB まで".into(), "1 MB".into())));
+        assert_eq!(
+            dropped,
+            [
+                Dropped::ClozeOne,
+                Dropped::ClozeOne,
+                Dropped::ClozeFragment, // TLS1.2
+                Dropped::ClozeFragment, // 1 万
+                Dropped::ClozeFragment, // 2024-01: both numbers
+                Dropped::ClozeFragment,
+                Dropped::ClozeFragment, // AES-256
+            ]
+        );
+    }
+
+    #[test]
+    fn distractors_never_come_from_a_parent_child_or_same_titled_section_and_drops_are_counted() {
+        let notes = "---\nservice: Kinesis\n---\n# Kinesis\n\n## シャード\n\n- 1 シャードの書き込みは毎秒 1 MB まで\n- トラフィックが増えたらシャードを分割する\n\n### シャードの分割\n\n- UpdateShardCount でシャード数を変える\n- 分割すると親シャードは閉じられる\n\n## コンシューマー\n\n- 拡張ファンアウトはコンシューマーごとに専用のスループットを持つ\n- KCL はチェックポイントを DynamoDB に保存する\n\n## 暗号化\n\n- サーバー側暗号化は KMS キーを使う\n- 暗号化しても書き込み上限は変わらない\n\n## 保持期間\n\n- 既定の保持期間は 24 時間\n- 最大 365 日まで延長できる\n";
+        let set = NoteSet::from_texts([("aws/kinesis.md", notes), ("aws/sqs.md", SQS)]);
+        let index = NoteIndex::in_memory(&set).unwrap();
+        let searcher = SectionSearcher::new(&index, &Synonyms::default());
+        let (questions, dropped) = generate_noting(&set, &searcher);
+        let sections: Vec<&Section> = set.notes.iter().flat_map(|n| &n.sections).collect();
+        let shard_facts: Vec<&String> = sections
+            .iter()
+            .filter(|s| s.title.contains("シャード"))
+            .flat_map(|s| &s.facts)
+            .collect();
+        for question in questions.iter().filter(|q| !q.is_cloze() && q.id.contains("#シャード")) {
+            for choice in question.choices.iter().filter(|c| !question.correct.contains(&c.label)) {
+                assert!(!shard_facts.contains(&&choice.text), "{question:#?}");
+            }
+        }
+        assert!(
+            dropped.get(&Dropped::DistractorRelatedSection).copied().unwrap_or(0) > 0,
+            "{dropped:?}"
+        );
     }
 }
