@@ -4,6 +4,7 @@
 //! pure: the terminal and Discord adapters feed inputs and render the events that come back.
 
 pub mod checker;
+mod cloze_number;
 pub mod generate;
 pub mod order;
 pub mod session;
