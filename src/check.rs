@@ -47,6 +47,7 @@ pub fn check(set: &NoteSet) -> CheckReport {
     problems.extend(unknown_domains(set));
     let (questions, question_problems) = parse_bank(&set.notes);
     problems.extend(question_problems);
+    problems.extend(skewed_keys(&questions));
     for question in &questions {
         if let Some(reference) = question.reference_id()
             && !first_seen.contains_key(reference.as_str())
@@ -72,6 +73,36 @@ pub fn check(set: &NoteSet) -> CheckReport {
         sections,
         questions: questions.len(),
     }
+}
+
+/// A file needs this many single-answer questions before its key is judged: fewer prove nothing.
+const SKEW_MIN_KEYS: usize = 6;
+
+/// Files whose answer key is skewed: one position holds more than half of the file's single-answer keys
+/// (with at least `SKEW_MIN_KEYS` of them). A warning: the quiz shuffles choices anyway, but a file read
+/// as it is written should not teach "the answer is B".
+fn skewed_keys(questions: &[Question]) -> Vec<Problem> {
+    let mut by_file: BTreeMap<&str, Vec<&Question>> = BTreeMap::new();
+    for question in questions {
+        by_file.entry(question.path.as_str()).or_default().push(question);
+    }
+    by_file
+        .into_iter()
+        .filter_map(|(path, questions)| {
+            let counts = crate::questions::rebalance::key_positions(questions.iter().copied());
+            let keys: usize = counts.values().sum();
+            let (label, most) = counts.into_iter().max_by_key(|(label, n)| (*n, std::cmp::Reverse(*label)))?;
+            (keys >= SKEW_MIN_KEYS && most * 2 > keys).then(|| {
+                Problem::warning(
+                    path,
+                    questions[0].line,
+                    format!(
+                        "answer key skewed: {label} is right in {most} of the file's {keys} single-answer questions; `cargo run --example rebalance_keys` spreads it"
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 /// The existing id in the same file whose slug shares the most characters with `wanted`.
@@ -195,6 +226,47 @@ mod tests {
         );
         assert!(message.contains("did you mean `k.md#データ保持期間`"), "{message}");
         assert_eq!((report.sections, report.questions), (2, 2));
+    }
+
+    /// A question file whose single-answer keys sit at these positions (0 = A).
+    fn bank(keys: &[usize]) -> String {
+        let mut text = "---\nkind: questions\n---\n# Q\n".to_string();
+        for (i, key) in keys.iter().enumerate() {
+            text.push_str(&format!("## q{i}\n本文\n"));
+            for c in 0..4 {
+                let mark = if c == *key { "x" } else { " " };
+                text.push_str(&format!("- [{mark}] 選択肢 {i}-{c}\n"));
+            }
+            text.push_str("解説: x\n参照: k.md#データ保持期間\n");
+        }
+        text
+    }
+
+    #[test]
+    fn a_skewed_answer_key_is_a_warning_not_an_error() {
+        let skewed = bank(&[1, 1, 1, 1, 0, 2]);
+        let set = NoteSet::from_texts([
+            ("k.md", "# Kinesis\n## データ保持期間\n- 24 時間\n"),
+            ("q.md", skewed.as_str()),
+        ]);
+        let report = check(&set);
+        assert_eq!((report.errors(), report.warnings()), (0, 1), "{:?}", report.problems);
+        assert!(
+            report.problems[0]
+                .to_string()
+                .contains("B is right in 4 of the file's 6"),
+            "{:?}",
+            report.problems
+        );
+        // Half is not more than half; five questions are too few to judge.
+        for keys in [&[1, 1, 1, 0, 2, 3][..], &[1, 1, 1, 1, 1]] {
+            let text = bank(keys);
+            let set = NoteSet::from_texts([
+                ("k.md", "# Kinesis\n## データ保持期間\n- 24 時間\n"),
+                ("q.md", text.as_str()),
+            ]);
+            assert_eq!(check(&set).warnings(), 0, "{keys:?}");
+        }
     }
 
     #[test]

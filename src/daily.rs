@@ -5,7 +5,7 @@
 //! Choosing: no question repeats until every eligible question of the server's bank was posted; among the
 //! least-posted, the one the group gets wrong most (lowest recent correct rate in this server, smoothed so
 //! an unseen question counts as 50%), then the one most members have a due review card for. Ties break
-//! by a hash of the slot, so a fresh bank is not walked in file order.
+//! by an order drawn from the slot (`quiz::order::shuffle`), so a fresh bank is not walked in file order.
 //!
 //! Streaks count posted slots only: a slot the bot never posted (it was down) is not a miss. A posted slot
 //! that a member did not answer ends both streaks; a wrong answer ends the correct streak only. The slot
@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::quiz::QuizQuestion;
 use crate::quiz::checker::fold;
-use crate::quiz::generate::mix;
+use crate::quiz::order;
 use crate::store::UserId;
 
 /// What the store knows about a server's history, per question id.
@@ -66,14 +66,20 @@ pub fn choose<'q>(
         (u64::from(right) + 1, u64::from(total) + 2)
     };
     let due = |q: &QuizQuestion| record.due.get(&q.id).copied().unwrap_or(0);
+    // Ties go to the first in an order drawn from the slot (`min_by` keeps the first of equals): sorted by
+    // id first, so the draw depends on the seed only, not on the order the bank was read in.
+    round.sort_by(|a, b| a.id.cmp(&b.id));
+    order::shuffle(&mut round, order::seed_of(0, seed));
     round.into_iter().min_by(|a, b| {
         let ((ra, ta), (rb, tb)) = (rate(a), rate(b));
-        (ra * tb)
-            .cmp(&(rb * ta))
-            .then(due(b).cmp(&due(a)))
-            .then(mix(0, &format!("{seed}\n{}", a.id)).cmp(&mix(0, &format!("{seed}\n{}", b.id))))
-            .then(a.id.cmp(&b.id))
+        (ra * tb).cmp(&(rb * ta)).then(due(b).cmp(&due(a)))
     })
+}
+
+/// The daily question as a slot shows it: its choices in the order drawn for the guild's slot, the same
+/// on every replica and after a restart (the post, a button press and the reveal all read it so).
+pub fn shown(question: &QuizQuestion, guild: &str, slot: &str) -> QuizQuestion {
+    question.presented(order::seed_of(0, &format!("daily {guild}/{slot}")))
 }
 
 /// A member's current streaks, in posted slots.

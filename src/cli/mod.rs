@@ -89,6 +89,9 @@ enum Command {
         /// Also print sections and questions per service and exam domain.
         #[arg(long)]
         coverage: bool,
+        /// Also generate the questions the notes give: print a sample, and what was dropped and why.
+        #[arg(long)]
+        generated: bool,
     },
 }
 
@@ -115,7 +118,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Index { force } => index_command(&context, force),
         Command::Ask { top, json, query } => ask_command(&context, top, json, &query.join(" ")),
         Command::Answer { json, file } => answer_command(&context, json, file.as_deref()),
-        Command::Check { coverage } => check_command(&context, coverage),
+        Command::Check { coverage, generated } => check_command(&context, coverage, generated),
         Command::Quiz(args) => quiz::quiz_command(&context, args),
         Command::Review(args) => quiz::review_command(&context, args),
         Command::Stats(args) => quiz::stats_command(&context, args),
@@ -243,7 +246,7 @@ fn answer_command(context: &App, json: bool, file: Option<&Path>) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_command(context: &App, coverage: bool) -> Result<ExitCode> {
+fn check_command(context: &App, coverage: bool, generated: bool) -> Result<ExitCode> {
     let set = context.load_notes()?;
     let report = check::check(&set);
     let notes_root = &context.config.paths.notes;
@@ -253,6 +256,12 @@ fn check_command(context: &App, coverage: bool) -> Result<ExitCode> {
     println!("{}", render::check_summary(context.locale(), &report));
     if coverage {
         print!("{}", render::coverage(context.locale(), &check::coverage(&set)));
+    }
+    if generated {
+        let index = context.open_index(&set)?;
+        let searcher = SectionSearcher::new(&index, &context.synonyms()?);
+        let (questions, dropped) = tsumiage::quiz::generate::generate_noting(&set, &searcher);
+        print!("{}", render::generated(context.locale(), &questions, &dropped));
     }
     Ok(if report.errors() > 0 {
         ExitCode::FAILURE

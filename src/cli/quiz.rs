@@ -19,9 +19,10 @@ use tsumiage::check;
 use tsumiage::clock::Timestamp;
 use tsumiage::notes::{Note, NoteSet, Section};
 use tsumiage::quiz::checker::fold;
-use tsumiage::quiz::generate::{Generator, mix};
+use tsumiage::quiz::generate::Generator;
+use tsumiage::quiz::order;
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
-use tsumiage::quiz::{AnswerRecord, QuizQuestion, record_answer};
+use tsumiage::quiz::{AnswerRecord, QuizQuestion, draw_questions, record_answer};
 use tsumiage::search::SectionSearcher;
 use tsumiage::srs::{Scheduler, review_order};
 use tsumiage::store::owner::{still_running, this_process};
@@ -34,11 +35,11 @@ pub struct QuizArgs {
     /// Only questions about this service, tag, exam domain or file (e.g. `kinesis`).
     #[arg(long, value_name = "T")]
     topic: Option<String>,
-    /// How many questions.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    /// How many questions (1–100).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = question_count)]
     count: usize,
-    /// Seconds to answer each question.
-    #[arg(long, value_name = "S", default_value_t = 20)]
+    /// Seconds to answer each question (1–3600).
+    #[arg(long, value_name = "S", default_value_t = 20, value_parser = seconds_to_answer)]
     seconds: u64,
     /// Who is playing (default: $USER).
     #[arg(long, value_name = "NAME")]
@@ -53,11 +54,11 @@ pub struct QuizArgs {
 
 #[derive(Args)]
 pub struct ReviewArgs {
-    /// How many cards at most.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    /// How many cards at most (1–100).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = question_count)]
     count: usize,
-    /// Seconds to answer each question.
-    #[arg(long, value_name = "S", default_value_t = 20)]
+    /// Seconds to answer each question (1–3600).
+    #[arg(long, value_name = "S", default_value_t = 20, value_parser = seconds_to_answer)]
     seconds: u64,
     /// Who is reviewing (default: $USER).
     #[arg(long, value_name = "NAME")]
@@ -69,6 +70,23 @@ pub struct UserArgs {
     /// Whose numbers (default: $USER).
     #[arg(long, value_name = "NAME")]
     user: Option<String>,
+}
+
+/// `--count`: a whole number of questions, 1 to 100.
+fn question_count(value: &str) -> Result<usize, String> {
+    in_range(value, 1, 100, "questions")
+}
+
+/// `--seconds`: a whole number of seconds, 1 to 3600.
+fn seconds_to_answer(value: &str) -> Result<u64, String> {
+    in_range(value, 1, 3600, "seconds").map(|n| n as u64)
+}
+
+fn in_range(value: &str, min: usize, max: usize, unit: &str) -> Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number of {unit} from {min} to {max}")),
+    }
 }
 
 fn user_name(given: Option<String>) -> String {
@@ -124,19 +142,20 @@ pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
     let topic = args.topic.as_deref().unwrap_or("");
     let set = app.load_notes()?;
     // Authored questions first; questions generated from the notes make up the count.
-    let mut questions: Vec<QuizQuestion> = bank_questions(&set)
+    let candidates: Vec<QuizQuestion> = bank_questions(&set)
         .into_iter()
         .filter(|q| q.matches_topic(topic))
         .collect();
-    questions.sort_by_key(|q| mix(seed, &q.id));
-    questions.truncate(args.count);
+    let mut questions = draw_questions(candidates, args.count, seed);
     if questions.len() < args.count && !args.bank_only {
         let wanted = args.count - questions.len();
         questions.extend(with_generator(app, &set, |generator| {
             generator.questions(&|note, section| section_matches(note, section, topic), wanted, seed)
         })?);
     }
-    questions.sort_by_key(|q| mix(seed, &q.id));
+    // Generated questions mixed in among the bank's; each question's choices in an order of its own.
+    order::shuffle(&mut questions, seed);
+    let questions: Vec<QuizQuestion> = questions.iter().map(|q| q.presented(seed)).collect();
     if questions.is_empty() {
         println!("{}", render::no_questions(app.locale(), topic));
         return Ok(ExitCode::FAILURE);
@@ -173,9 +192,12 @@ pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
         })?
     };
     // A card whose question was deleted from the notes is skipped, not an error.
+    // Choices in an order of their own each time, so a card is not remembered by its letter.
+    let seed = now.millis() as u64;
     let questions: Vec<QuizQuestion> = order
         .iter()
         .filter_map(|id| bank.remove(id).or_else(|| generated.remove(id)))
+        .map(|question| question.presented(seed))
         .collect();
     if questions.is_empty() {
         println!("{}", render::nothing_to_review(app.locale()));
@@ -234,7 +256,7 @@ struct Game<'a> {
     user: UserId,
     name: String,
     time_limit_ms: i64,
-    /// The question last revealed: `!flag` after a reveal is about it.
+    /// The question last revealed: `!flag` once the quiz is over is about it.
     last_revealed: Option<usize>,
     /// Questions asked to the end (a question left unanswered at `!stop` does not count).
     asked: usize,
@@ -323,7 +345,8 @@ impl Game<'_> {
             return Ok(Vec::new());
         }
         if let Some(reason) = line.strip_prefix("!flag") {
-            let index = self.last_revealed.or(session.current().map(|(index, _, _)| index));
+            // The question on screen; once the quiz is over, the last one revealed.
+            let index = session.current().map(|(index, _, _)| index).or(self.last_revealed);
             if let Some(question) = index.and_then(|i| session.questions().get(i)) {
                 let flag = NewFlag {
                     question_id: question.id.clone(),
@@ -346,6 +369,10 @@ impl Game<'_> {
             return Ok(Vec::new());
         };
         match question.parse_answer(line) {
+            Some(answer) if question.check_pick_count(&answer).is_err() => {
+                println!("{}", render::pick_count(locale, question.picks_wanted()));
+                Ok(Vec::new())
+            }
             // The only player has answered: reveal at once.
             Some(answer) => Ok(vec![
                 Input::Answer {

@@ -287,6 +287,53 @@ pub fn coverage(locale: Locale, coverage: &Coverage) -> String {
     out
 }
 
+/// How many sample questions `check --generated` shows of each kind.
+const GENERATED_SAMPLE: usize = 5;
+
+/// `check --generated`: how many questions the notes give, a sample of each kind (drawn in a fixed order,
+/// so two runs on the same notes show the same), and what was dropped and why.
+pub fn generated(
+    locale: Locale,
+    questions: &[tsumiage::quiz::QuizQuestion],
+    dropped: &std::collections::BTreeMap<tsumiage::quiz::generate::Dropped, usize>,
+) -> String {
+    let mut out = String::new();
+    let (cloze, choice): (Vec<_>, Vec<_>) = questions.iter().partition(|q| q.is_cloze());
+    let _ = match locale {
+        Locale::Ja => writeln!(out, "\n生成した問題: 選択式 {}、穴埋め {}", choice.len(), cloze.len()),
+        Locale::En => writeln!(
+            out,
+            "\nGenerated questions: {} multiple choice, {} cloze",
+            choice.len(),
+            cloze.len()
+        ),
+    };
+    for kind in [choice, cloze] {
+        for question in tsumiage::quiz::order::draw(kind, GENERATED_SAMPLE, 0) {
+            let _ = writeln!(out, "- {}\n  {}", question.id, question.stem);
+            for choice in &question.choices {
+                let mark = if question.correct.contains(&choice.label) {
+                    "*"
+                } else {
+                    " "
+                };
+                let _ = writeln!(out, "   {mark}{}. {}", choice.label, choice.text);
+            }
+            if let Some(answer) = &question.answer {
+                let _ = writeln!(out, "   = {answer}");
+            }
+        }
+    }
+    let _ = writeln!(out, "{}", pick(locale, "除外したもの:", "Dropped:"));
+    if dropped.is_empty() {
+        let _ = writeln!(out, "  {}", pick(locale, "なし", "nothing"));
+    }
+    for (reason, count) in dropped {
+        let _ = writeln!(out, "  {count:>5}  {}", reason.describe());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use super::Bot;
 use super::handler::{Incoming, Refusal, failed, player_name, question_gone};
 use super::render::{self, Embed, pick};
 use crate::config::Locale;
-use crate::daily::{GroupRecord, Streak, choose, streaks};
+use crate::daily::{self, GroupRecord, Streak, choose, streaks};
 use crate::quiz::{Answer, QuizQuestion};
 use crate::schedule::{self, DailySchedule, Days, Reveal};
 use crate::scheduler::{self, DailyHost, Posted, timestamp};
@@ -34,7 +34,7 @@ pub fn marker(guild: &str, slot: &str) -> String {
 /// A nonce for the slot's post (Discord: at most 25 characters): with `enforce_nonce`, a send repeated
 /// within minutes returns the first message instead of creating a second.
 pub fn nonce(guild: &str, slot: &str) -> String {
-    format!("{:x}", crate::quiz::generate::mix(0, &marker(guild, slot)))
+    format!("{:x}", crate::quiz::order::stable_hash(0, &marker(guild, slot)))
 }
 
 /// The post: question embed, one button per choice (`d:<slot>:<label>`), the role mentioned when set.
@@ -218,6 +218,7 @@ impl DailyHost for Bot {
             .iter()
             .find(|q| q.id == question_id)
             .ok_or_else(|| anyhow::anyhow!("question {question_id} is no longer in the notes"))?;
+        let question = &daily::shown(question, &schedule.guild, slot_id);
         let body = post_body(self.config.locale, schedule, slot_id, question);
         let sent = self
             .rest
@@ -258,6 +259,7 @@ impl DailyHost for Bot {
             tracing::warn!(question = %post.question_id, "revealing a question no longer in the notes: skipped");
             return Ok(());
         };
+        let question = &daily::shown(question, &schedule.guild, &post.slot);
         let (answers, streaks) = self.with_store(|store| -> anyhow::Result<_> {
             let mut answers = Vec::new();
             for answer in store.daily_answers(&schedule.guild, &post.slot).map_err(store_error)? {
@@ -322,9 +324,16 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, custom_id: 
         .iter()
         .find(|q| q.id == post.question_id)
         .ok_or_else(|| question_gone(locale))?;
+    // The letters on the post's buttons are those of the slot's order.
+    let question = &daily::shown(question, &guild, slot);
     let answer = question
         .parse_answer(label)
         .unwrap_or(Answer::Picks(label.chars().collect()));
+    if question.check_pick_count(&answer).is_err() {
+        return Err(Refusal(
+            pick(locale, "その選択肢はありません。", "Not a choice of this question.").into(),
+        ));
+    }
     let checked = question.check(&answer);
     let correct = checked.verdict.scores();
     let user = store
@@ -345,6 +354,7 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, custom_id: 
                 slot: slot.to_string(),
                 user,
                 answer: answer.display(),
+                picked: question.picked_keys(&answer),
                 correct,
                 answered_at: timestamp(now),
             },
@@ -356,7 +366,7 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, custom_id: 
             .daily_answers(&guild, slot)
             .ok()
             .and_then(|all| all.into_iter().find(|a| a.user == user))
-            .map(|a| a.answer)
+            .map(|a| question.shown_picks(&a.answer, &a.picked))
             .unwrap_or_default();
         return Ok(render::ephemeral(&match locale {
             Locale::Ja => format!("回答は 1 回までです (あなたの回答: {previous})。"),
@@ -665,6 +675,7 @@ mod tests {
                 .map(|(text, label)| crate::quiz::QuizChoice {
                     label,
                     text: text.to_string(),
+                    pinned: false,
                 })
                 .collect(),
             correct: vec!['B'],

@@ -270,7 +270,7 @@ fn notes_fingerprint(dir: &std::path::Path) -> u64 {
     let mut parts = Vec::new();
     walk(dir, &mut parts);
     parts.sort();
-    crate::quiz::generate::mix(0, &parts.join("\n"))
+    crate::quiz::order::stable_hash(0, &parts.join("\n"))
 }
 
 /// Reads and indexes the notes under `source` (blocking: run it off the async threads).

@@ -22,11 +22,11 @@ use super::handler::{Incoming, Refusal, failed, int_option, player_name, topic_o
 use super::{Bot, render};
 use crate::clock::Timestamp;
 use crate::config::{Locale, QuizOnShutdown};
-use crate::quiz::generate::mix;
+use crate::quiz::order::stable_hash;
 use crate::quiz::session::{
     CloseReason, Event, Input, PlayerResult, QuizSession, Refusal as Refused, ScoreLine, SessionSettings,
 };
-use crate::quiz::{Answer, AnswerRecord, QuizQuestion, record_answer};
+use crate::quiz::{Answer, AnswerRecord, QuizQuestion, draw_questions, record_answer};
 use crate::srs::Scheduler;
 use crate::store::owner::{self, Takeover};
 use crate::store::{Cas, FinalScore, NewEffect, NewSession, QuizEffect, SessionEnd, SessionId, Store, StoreError};
@@ -174,15 +174,17 @@ pub(crate) async fn start(
     let now = Timestamp::now();
     let library = bot.library();
     let seed = now.millis() as u64;
-    let mut questions: Vec<QuizQuestion> = library
+    // One button press is one pick: a question asking for two choices is left to the terminal quiz.
+    let candidates = library
         .questions
         .iter()
-        .filter(|q| q.matches_topic(&topic) && !q.choices.is_empty())
-        .cloned()
-        .collect();
-    // Bank questions first, then generated ones, each in a shuffled order.
-    questions.sort_by_key(|q| (q.generated, mix(seed, &q.id)));
-    questions.truncate(count);
+        .filter(|q| q.matches_topic(&topic) && !q.choices.is_empty() && q.picks_wanted() == 1);
+    // Bank questions first, then generated ones, each drawn in an order set by the seed; each shown with
+    // its choices in an order of its own (the quiz is saved with them, so every replica shows the same).
+    let (bank, generated): (Vec<QuizQuestion>, Vec<QuizQuestion>) = candidates.cloned().partition(|q| !q.generated);
+    let mut questions = draw_questions(bank, count, seed);
+    questions.extend(draw_questions(generated, count - questions.len(), seed));
+    let questions: Vec<QuizQuestion> = questions.iter().map(|q| q.presented(seed)).collect();
     if questions.is_empty() {
         return Err(Refusal(match locale {
             Locale::Ja => format!("「{topic}」の問題が見つかりません。"),
@@ -412,6 +414,11 @@ fn acknowledgement(locale: Locale, player: &str, label: char, events: &[Event]) 
                         render::pick(locale, "その選択肢はありません。", "Not a choice of this question.")
                     }
                     Refused::Finished => render::pick(locale, "このクイズは終了しています。", "This quiz is over."),
+                    Refused::WrongPickCount { .. } => render::pick(
+                        locale,
+                        "この問題は 1 回の選択では答えられません。",
+                        "This question takes more than one pick.",
+                    ),
                 }
                 .to_string(),
             ),
@@ -613,7 +620,7 @@ fn nonce(session: SessionId, quiz: &SavedQuiz, effect: &str) -> String {
         quiz.channel_key,
         quiz.started_at.millis()
     );
-    format!("{:x}", mix(session as u64, &key))
+    format!("{:x}", stable_hash(session as u64, &key))
 }
 
 /// Carries out the quiz's pending effects in order, each marked sent after it is done. `Ok(false)`: the

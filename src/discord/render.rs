@@ -186,7 +186,7 @@ pub fn custom_id(prefix: &str, key: &str) -> String {
     if id.chars().count() < CUSTOM_ID_MAX {
         id
     } else {
-        format!("{prefix}#{:016x}", crate::quiz::generate::mix(0, key))
+        format!("{prefix}#{:016x}", crate::quiz::order::stable_hash(0, key))
     }
 }
 
@@ -612,6 +612,7 @@ mod tests {
                 .map(|i| QuizChoice {
                     label: (b'A' + i as u8) as char,
                     text: text.clone(),
+                    pinned: false,
                 })
                 .collect(),
             correct: vec!['A'],

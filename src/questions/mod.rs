@@ -2,6 +2,7 @@
 //! (`- [ ]` / `- [x]` choices, a `解説:` explanation and a `参照:` reference to the section that answers
 //! them). Parsing is pure and reports every malformed question at its `file:line`.
 
+pub mod rebalance;
 pub mod stem;
 
 use std::collections::HashMap;
@@ -31,6 +32,9 @@ pub struct Choice {
     pub label: char,
     pub text: String,
     pub correct: bool,
+    /// Marked `<!-- pin -->`: shown at its place whatever the order drawn for the other choices, and
+    /// never moved by the key rebalancer.
+    pub pinned: bool,
     pub line: usize,
 }
 
@@ -110,6 +114,7 @@ fn parse_question(note: &Note, section: &Section, problems: &mut Vec<Problem>) -
     for (line_no, line) in section.numbered_lines() {
         let trimmed = line.trim();
         if let Some((correct, text)) = choice_line(trimmed) {
+            let (text, pinned) = strip_pin(text);
             if part == Part::Explanation {
                 problems.push(Problem::warning(
                     &section.path,
@@ -123,6 +128,7 @@ fn parse_question(note: &Note, section: &Section, problems: &mut Vec<Problem>) -
                 label,
                 text: text.to_string(),
                 correct,
+                pinned,
                 line: line_no,
             });
         } else if let Some(text) = labelled(trimmed, &["解説", "Explanation"]) {
@@ -241,7 +247,7 @@ fn same_text(a: &str, b: &str) -> bool {
 }
 
 /// `- [x] text` → `(true, "text")`.
-fn choice_line(line: &str) -> Option<(bool, &str)> {
+pub fn choice_line(line: &str) -> Option<(bool, &str)> {
     let rest = line
         .strip_prefix("- ")
         .or_else(|| line.strip_prefix("* "))?
@@ -254,6 +260,17 @@ fn choice_line(line: &str) -> Option<(bool, &str)> {
         return None;
     };
     Some((correct, text.trim()))
+}
+
+/// The marker that keeps a choice in place, at the end of its line.
+pub const PIN_MARKER: &str = "<!-- pin -->";
+
+/// `上記のすべて <!-- pin -->` → (`上記のすべて`, pinned).
+pub fn strip_pin(text: &str) -> (&str, bool) {
+    match text.strip_suffix(PIN_MARKER) {
+        Some(rest) => (rest.trim_end(), true),
+        None => (text, false),
+    }
 }
 
 /// `解説: text` / `解説：text` → `text`.

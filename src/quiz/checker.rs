@@ -97,6 +97,11 @@ fn hiragana_to_katakana(ch: char) -> char {
     }
 }
 
+/// Whether `unit` is a counter (`回`, `件`, `個`, `times`): with `1` it says "one of", not a quantity.
+pub fn is_counter(unit: &str) -> bool {
+    Quantity::parse(&format!("1 {unit}")).is_some_and(|q| q.unit == Some("count"))
+}
+
 /// Whether `text` is a number with an optional known unit (`24 時間`, `365days`, `8,760`).
 pub fn is_quantity(text: &str) -> bool {
     Quantity::parse(text).is_some()

@@ -8,11 +8,20 @@
 //! * Cloze: a fact with its number hidden (`既定の保持期間は ＿＿ 時間`), or, failing a number, a key term
 //!   (an API name, a katakana term) that the heading does not give away.
 //!
+//! A cloze never hides what answers nothing on its own: a bare `1` or `1 回` ("one of", not a fact), a
+//! fragment of a larger number (`TLS1.2`, `1 万`, `10-20`), a year. Distractors come from sections about
+//! something else: never the question's own section, a parent or child of it, or one with the same title.
+//! What was dropped, and why, is counted (`Generator::dropped`) for `check --generated`.
+//!
 //! Generation is deterministic for a given `seed`: the same notes give the same questions and ids.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
-use super::checker::{fold, is_quantity};
+use super::checker::fold;
+pub use super::cloze_number::hide_number;
+use super::cloze_number::hide_number_noting;
+use super::order::{self, stable_hash};
 use super::{QuizChoice, QuizQuestion, SourceRef};
 use crate::analysis::{Script, normalize, words};
 use crate::answer::is_marked_wrong;
@@ -29,12 +38,47 @@ const MIN_DISTRACTORS: usize = 2;
 /// The blank in a cloze stem.
 pub const BLANK: &str = "＿＿";
 
+/// Why a candidate question or choice was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Dropped {
+    /// A cloze on `1` alone or `1` with a counter (`1 回あたり`): "one of", no fact to recall.
+    ClozeOne,
+    /// A cloze on part of a larger number or name (`TLS1.2`, `1 万`, `10-20`, `2^31`).
+    ClozeFragment,
+    /// A cloze on a year (`2020 年時点では`).
+    ClozeYear,
+    /// A distractor that could answer the stem: it repeats one of the section's facts or names its subject.
+    DistractorSameSubject,
+    /// A distractor from a section about the same thing: a parent or child, or one with the same title.
+    DistractorRelatedSection,
+    /// A distractor the index finds closest to the question's own section.
+    DistractorClosest,
+    /// A multiple-choice question not generated: fewer than two safe distractors.
+    TooFewDistractors,
+}
+
+impl Dropped {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Dropped::ClozeOne => "cloze on a bare 1 or `1` + counter (`1 回`)",
+            Dropped::ClozeFragment => "cloze on part of a larger number or name",
+            Dropped::ClozeYear => "cloze on a year",
+            Dropped::DistractorSameSubject => "distractor that could answer the stem",
+            Dropped::DistractorRelatedSection => "distractor from the same subject (parent, child, same title)",
+            Dropped::DistractorClosest => "distractor the index ties to the question's section",
+            Dropped::TooFewDistractors => "multiple-choice question with fewer than 2 safe distractors",
+        }
+    }
+}
+
 /// Generates questions from one set of notes and its index.
 pub struct Generator<'a> {
     set: &'a NoteSet,
     searcher: &'a SectionSearcher<'a>,
     /// Sections by id, with their file's service.
     sections: HashMap<&'a str, (&'a Section, Option<&'a str>)>,
+    /// What was left out so far, and why.
+    dropped: RefCell<BTreeMap<Dropped, usize>>,
 }
 
 impl<'a> Generator<'a> {
@@ -46,7 +90,17 @@ impl<'a> Generator<'a> {
             set,
             searcher,
             sections,
+            dropped: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// What generation left out so far, and why.
+    pub fn dropped(&self) -> BTreeMap<Dropped, usize> {
+        self.dropped.borrow().clone()
+    }
+
+    fn drop_one(&self, reason: Dropped) {
+        *self.dropped.borrow_mut().entry(reason).or_default() += 1;
     }
 
     /// The questions of one section: a multiple-choice question and at most one cloze. They depend only on
@@ -54,7 +108,7 @@ impl<'a> Generator<'a> {
     pub fn for_section(&self, note: &Note, section: &Section) -> Vec<QuizQuestion> {
         let service = note.front.service.as_deref();
         let mut questions: Vec<QuizQuestion> = multiple_choice(self, section, service).into_iter().collect();
-        questions.extend(cloze(section, service));
+        questions.extend(cloze_noting(section, service, &mut |reason| self.drop_one(reason)));
         for question in &mut questions {
             question.tags = note.section_tags(section);
         }
@@ -66,7 +120,9 @@ impl<'a> Generator<'a> {
         let mut sections: Vec<(&Note, &Section)> = searchable_sections(self.set)
             .filter(|(note, section)| keep(note, section))
             .collect();
-        sections.sort_by_key(|(_, section)| mix(seed, &section.id));
+        // Sorted first so the draw depends on the seed only, then shuffled.
+        sections.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+        order::shuffle(&mut sections, seed);
         let mut questions = Vec::new();
         for (note, section) in sections {
             if questions.len() >= wanted {
@@ -94,10 +150,16 @@ impl<'a> Generator<'a> {
 
 /// Every question the notes give (one multiple-choice and at most one cloze question per section).
 pub fn generate(set: &NoteSet, searcher: &SectionSearcher) -> Vec<QuizQuestion> {
+    generate_noting(set, searcher).0
+}
+
+/// Every question the notes give, with what was left out and why.
+pub fn generate_noting(set: &NoteSet, searcher: &SectionSearcher) -> (Vec<QuizQuestion>, BTreeMap<Dropped, usize>) {
     let generator = Generator::new(set, searcher);
-    searchable_sections(set)
+    let questions = searchable_sections(set)
         .flat_map(|(note, section)| generator.for_section(note, section))
-        .collect()
+        .collect();
+    (questions, generator.dropped())
 }
 
 /// Labels some notes put before a fact (`答え: …`), dropped from choices and stems.
@@ -132,7 +194,7 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         return None;
     }
     // Only the section decides which fact is asked and where it sits, so an id always names one question.
-    let correct = facts[(mix(0, &section.id) % facts.len() as u64) as usize];
+    let correct = facts[(stable_hash(0, &section.id) % facts.len() as u64) as usize];
     let query = format!("{} {}", section.heading_path_display(), clean_fact(correct));
     let mut similar: Vec<(bool, usize, &Section)> = generator
         .searcher
@@ -150,15 +212,29 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
     similar.sort_by_key(|(same_service, rank, _)| (!same_service, *rank));
     let mut distractors: Vec<&str> = Vec::new();
     for (_, _, other) in similar {
+        if same_subject(other, section) {
+            generator.drop_one(Dropped::DistractorRelatedSection);
+            continue;
+        }
         // One fact per similar section, for variety.
         let candidate = other.facts.iter().find(|fact| {
-            usable_fact(fact)
-                && !could_answer(fact, section)
-                && !distractors
+            if !usable_fact(fact)
+                || distractors
                     .iter()
                     .chain([&correct.as_str()])
                     .any(|chosen| same_fact(chosen, fact))
-                && !closest_to(generator.searcher, fact, section)
+            {
+                return false;
+            }
+            let reason = if could_answer(fact, section) {
+                Dropped::DistractorSameSubject
+            } else if closest_to(generator.searcher, fact, section) {
+                Dropped::DistractorClosest
+            } else {
+                return true;
+            };
+            generator.drop_one(reason);
+            false
         });
         if let Some(fact) = candidate {
             distractors.push(fact);
@@ -168,10 +244,11 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         }
     }
     if distractors.len() < MIN_DISTRACTORS {
+        generator.drop_one(Dropped::TooFewDistractors);
         return None;
     }
     let mut texts: Vec<&str> = distractors;
-    let correct_at = (mix(0x9e37_79b9, &section.id) % (texts.len() as u64 + 1)) as usize;
+    let correct_at = (stable_hash(0x9e37_79b9, &section.id) % (texts.len() as u64 + 1)) as usize;
     texts.insert(correct_at, correct);
     let choices: Vec<QuizChoice> = texts
         .iter()
@@ -179,6 +256,7 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         .map(|(i, text)| QuizChoice {
             label: (b'A' + i as u8) as char,
             text: clean_fact(text).to_string(),
+            pinned: false,
         })
         .collect();
     let label = choices[correct_at].label;
@@ -196,6 +274,14 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         service: service.map(str::to_string),
         tags: Vec::new(),
     })
+}
+
+/// Whether `other` is about what `section` is about: one is the other's parent or child (its heading path
+/// starts with the other's), or both have the same title (`まとめ` under two services is not the same).
+fn same_subject(other: &Section, section: &Section) -> bool {
+    let (a, b) = (other.heading_path_display(), section.heading_path_display());
+    let nested = |outer: &str, inner: &str| inner.starts_with(outer) && inner[outer.len()..].starts_with(" > ");
+    nested(&a, &b) || nested(&b, &a) || (other.path == section.path && fold(&other.title) == fold(&section.title))
 }
 
 /// Whether the index finds `section` the best match for `fact`: then the notes themselves say the fact
@@ -234,7 +320,13 @@ fn same_fact(a: &str, b: &str) -> bool {
 }
 
 /// A cloze question on the first fact of `section` with a number, else with a key term.
+#[cfg(test)]
 fn cloze(section: &Section, service: Option<&str>) -> Option<QuizQuestion> {
+    cloze_noting(section, service, &mut |_| {})
+}
+
+/// `cloze`, telling `dropped` about each number it would not hide.
+fn cloze_noting(section: &Section, service: Option<&str>, dropped: &mut dyn FnMut(Dropped)) -> Option<QuizQuestion> {
     let facts = section
         .facts
         .iter()
@@ -243,7 +335,7 @@ fn cloze(section: &Section, service: Option<&str>) -> Option<QuizQuestion> {
         .filter(|(_, f)| usable_fact(f));
     let (fact_index, fact, hidden) = facts
         .clone()
-        .find_map(|(i, fact)| hide_number(fact).map(|hidden| (i, fact, hidden)))
+        .find_map(|(i, fact)| hide_number_noting(fact, dropped).map(|hidden| (i, fact, hidden)))
         .or_else(|| {
             facts
                 .clone()
@@ -266,76 +358,6 @@ fn cloze(section: &Section, service: Option<&str>) -> Option<QuizQuestion> {
     })
 }
 
-/// `既定は 24 時間` → (`既定は ＿＿ 時間`, `24 時間`): the first number that is not part of a name (`S3`,
-/// `EC2`), with its unit in the answer when it has one, so `24 日` is not taken for `24 時間`.
-pub fn hide_number(fact: &str) -> Option<(String, String)> {
-    let chars: Vec<(usize, char)> = fact.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let (start, ch) = chars[i];
-        let after_letter = i > 0 && chars[i - 1].1.is_ascii_alphabetic();
-        if !ch.is_ascii_digit() || after_letter {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < chars.len()
-            && (chars[j].1.is_ascii_digit() || (matches!(chars[j].1, ',' | '.') && next_is_digit(&chars, j)))
-        {
-            j += 1;
-        }
-        let end = chars.get(j).map_or(fact.len(), |(at, _)| *at);
-        if chars
-            .get(j)
-            .is_some_and(|(_, c)| c.is_ascii_alphabetic() && !unit_follows(&fact[end..]))
-        {
-            i = j; // `2xlarge`, `3AZ`: part of a name
-            continue;
-        }
-        let number = &fact[start..end];
-        let unit = unit_after(&fact[end..]);
-        if is_year(number, unit) {
-            i = j; // `2020 年時点では`: a date, not a fact to recall
-            continue;
-        }
-        let answer = match unit {
-            Some(unit) => format!("{number} {unit}"),
-            None => number.to_string(),
-        };
-        let stem = format!("{}{BLANK}{}", &fact[..start], &fact[end..]);
-        return Some((stem, answer));
-    }
-    None
-}
-
-fn is_year(number: &str, unit: Option<&str>) -> bool {
-    let year = number.parse::<u32>().is_ok_and(|n| (1900..=2100).contains(&n));
-    year && unit.is_some_and(|u| matches!(u.trim(), "年" | "年間"))
-}
-
-fn next_is_digit(chars: &[(usize, char)], at: usize) -> bool {
-    chars.get(at + 1).is_some_and(|(_, c)| c.is_ascii_digit())
-}
-
-fn unit_follows(rest: &str) -> bool {
-    unit_after(rest).is_some()
-}
-
-/// The unit right after a number (`時間`, `hours`, `MB`), the longest spelling that reads as one.
-fn unit_after(rest: &str) -> Option<&str> {
-    let rest = rest.trim_start();
-    let run: String = rest
-        .chars()
-        .take_while(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '、' | '。' | ',' | '.'))
-        .take(6)
-        .collect();
-    let ends: Vec<usize> = run.char_indices().map(|(at, c)| at + c.len_utf8()).collect();
-    ends.into_iter()
-        .rev()
-        .map(|end| &rest[..end])
-        .find(|unit| is_quantity(&format!("1 {unit}")))
-}
-
 /// `BatchGetItem で最大 100 項目` → hides `BatchGetItem`: the longest Latin word (4+ letters) or katakana
 /// term (4+ characters) that the heading does not already give away.
 fn hide_key_term(fact: &str, section: &Section) -> Option<(String, String)> {
@@ -351,16 +373,6 @@ fn hide_key_term(fact: &str, section: &Section) -> Option<(String, String)> {
         .get(at..at + term.text.len())
         .filter(|s| fold(s) == fold(&term.text))?;
     Some((fact.replacen(original, BLANK, 1), original.to_string()))
-}
-
-/// A stable hash of `seed` and `text` (FNV-1a): deterministic choices without a random number generator.
-pub fn mix(seed: u64, text: &str) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ seed;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 #[cfg(test)]
@@ -534,5 +546,62 @@ mod tests {
         let question = cloze(section, None).unwrap();
         assert_eq!(question.stem, "DynamoDB > まとめて読む: ＿＿ で多数の項目を読む");
         assert_eq!(question.answer.as_deref(), Some("BatchGetItem"));
+    }
+
+    #[test]
+    fn a_cloze_never_hides_a_bare_one_a_counter_alone_or_part_of_a_number() {
+        let mut dropped = Vec::new();
+        let mut hide = |fact: &str| hide_number_noting(fact, &mut |reason| dropped.push(reason));
+        // `1 回あたり`: "per one", no fact; the real limit later in the line is hidden instead.
+        assert_eq!(
+            hide("1 回あたりのサイズ上限は 256 KB"),
+            Some(("1 回あたりのサイズ上限は ＿＿ KB".into(), "256 KB".into()))
+        );
+        assert_eq!(hide("1 メッセージの最大サイズ"), None);
+        assert_eq!(hide("TLS1.2 以上を使う"), None);
+        assert_eq!(hide("1 万件まで"), None);
+        assert_eq!(hide("2024-01 以降"), None);
+        assert_eq!(hide("AES-256 で暗号化"), None);
+        assert_eq!(
+            hide("再試行は 2 回まで"),
+            Some(("再試行は ＿＿ 回まで".into(), "2 回".into()))
+        );
+        assert_eq!(hide("1 MB まで"), Some(("＿＿ MB まで".into(), "1 MB".into())));
+        assert_eq!(
+            dropped,
+            [
+                Dropped::ClozeOne,
+                Dropped::ClozeOne,
+                Dropped::ClozeFragment, // TLS1.2
+                Dropped::ClozeFragment, // 1 万
+                Dropped::ClozeFragment, // 2024-01: both numbers
+                Dropped::ClozeFragment,
+                Dropped::ClozeFragment, // AES-256
+            ]
+        );
+    }
+
+    #[test]
+    fn distractors_never_come_from_a_parent_child_or_same_titled_section_and_drops_are_counted() {
+        let notes = "---\nservice: Kinesis\n---\n# Kinesis\n\n## シャード\n\n- 1 シャードの書き込みは毎秒 1 MB まで\n- トラフィックが増えたらシャードを分割する\n\n### シャードの分割\n\n- UpdateShardCount でシャード数を変える\n- 分割すると親シャードは閉じられる\n\n## コンシューマー\n\n- 拡張ファンアウトはコンシューマーごとに専用のスループットを持つ\n- KCL はチェックポイントを DynamoDB に保存する\n\n## 暗号化\n\n- サーバー側暗号化は KMS キーを使う\n- 暗号化しても書き込み上限は変わらない\n\n## 保持期間\n\n- 既定の保持期間は 24 時間\n- 最大 365 日まで延長できる\n";
+        let set = NoteSet::from_texts([("aws/kinesis.md", notes), ("aws/sqs.md", SQS)]);
+        let index = NoteIndex::in_memory(&set).unwrap();
+        let searcher = SectionSearcher::new(&index, &Synonyms::default());
+        let (questions, dropped) = generate_noting(&set, &searcher);
+        let sections: Vec<&Section> = set.notes.iter().flat_map(|n| &n.sections).collect();
+        let shard_facts: Vec<&String> = sections
+            .iter()
+            .filter(|s| s.title.contains("シャード"))
+            .flat_map(|s| &s.facts)
+            .collect();
+        for question in questions.iter().filter(|q| !q.is_cloze() && q.id.contains("#シャード")) {
+            for choice in question.choices.iter().filter(|c| !question.correct.contains(&c.label)) {
+                assert!(!shard_facts.contains(&&choice.text), "{question:#?}");
+            }
+        }
+        assert!(
+            dropped.get(&Dropped::DistractorRelatedSection).copied().unwrap_or(0) > 0,
+            "{dropped:?}"
+        );
     }
 }

@@ -4,7 +4,9 @@
 //! pure: the terminal and Discord adapters feed inputs and render the events that come back.
 
 pub mod checker;
+mod cloze_number;
 pub mod generate;
+pub mod order;
 pub mod session;
 
 use serde::{Deserialize, Serialize};
@@ -23,8 +25,37 @@ pub struct SourceRef {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuizChoice {
+    /// The letter it is shown with: `A`, `B`, … in the order presented.
     pub label: char,
     pub text: String,
+    /// Kept at its place when the choices are shuffled (`上記のすべて`, a range among ranges in order).
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+impl QuizChoice {
+    /// The choice's identity, whatever letter it is shown with: a stable hash of its text, normalised
+    /// (width, case, spacing) as `check` compares choices, so no two choices of a question share one.
+    pub fn key(&self) -> String {
+        choice_key(&self.text)
+    }
+}
+
+/// The identity of a choice with this text (see `QuizChoice::key`).
+pub fn choice_key(text: &str) -> String {
+    let normalised: String = crate::analysis::normalize(text)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    format!("{:016x}", order::stable_hash(0, &normalised))
+}
+
+/// An answer with a number of picks the question does not ask for (`2 つ選択` answered with one letter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrongPickCount {
+    pub wanted: usize,
+    pub given: usize,
 }
 
 /// A question as a quiz asks it: multiple choice (`choices` and `correct`) or cloze (`answer`, typed).
@@ -85,6 +116,7 @@ impl QuizQuestion {
                 .map(|label| QuizChoice {
                     label: label as char,
                     text: format!("choice {}", label as char),
+                    pinned: false,
                 })
                 .collect(),
             correct: vec![correct],
@@ -125,6 +157,7 @@ impl QuizQuestion {
                 .map(|c| QuizChoice {
                     label: c.label,
                     text: c.text.clone(),
+                    pinned: c.pinned,
                 })
                 .collect(),
             correct: question.correct_labels(),
@@ -141,6 +174,89 @@ impl QuizQuestion {
 
     pub fn is_cloze(&self) -> bool {
         self.choices.is_empty()
+    }
+
+    /// The question as shown under `seed`: its choices in an order drawn from the seed and the question's
+    /// id (pinned choices keep their place), relabelled `A`, `B`, … in that order, with the key following
+    /// its choices. The same seed always gives the same order, so a replica or a restart shows it again.
+    pub fn presented(&self, seed: u64) -> QuizQuestion {
+        let mut shown = self.clone();
+        let free: Vec<usize> = (0..self.choices.len()).filter(|&i| !self.choices[i].pinned).collect();
+        let mut drawn = free.clone();
+        order::shuffle(&mut drawn, order::seed_of(seed, &self.id));
+        for (place, from) in free.iter().zip(drawn) {
+            shown.choices[*place] = self.choices[from].clone();
+        }
+        let right: Vec<String> = self.correct_choices().map(QuizChoice::key).collect();
+        for (i, choice) in shown.choices.iter_mut().enumerate() {
+            choice.label = (b'A' + i.min(25) as u8) as char;
+        }
+        shown.correct = shown
+            .choices
+            .iter()
+            .filter(|c| right.contains(&c.key()))
+            .map(|c| c.label)
+            .collect();
+        shown
+    }
+
+    fn correct_choices(&self) -> impl Iterator<Item = &QuizChoice> {
+        self.choices.iter().filter(|c| self.correct.contains(&c.label))
+    }
+
+    /// The identities of the choices an answer picks (empty for a typed answer).
+    pub fn picked_keys(&self, answer: &Answer) -> Vec<String> {
+        let Answer::Picks(labels) = answer else {
+            return Vec::new();
+        };
+        self.choices
+            .iter()
+            .filter(|c| labels.contains(&c.label))
+            .map(QuizChoice::key)
+            .collect()
+    }
+
+    /// The choices with these identities, as this question shows them (a stored attempt read back after
+    /// the file's choices moved). A choice since edited or deleted is left out.
+    pub fn choices_by_key(&self, keys: &[String]) -> Vec<&QuizChoice> {
+        self.choices.iter().filter(|c| keys.contains(&c.key())).collect()
+    }
+
+    /// A stored answer as this question shows it: the letters its picked choices have here, found by
+    /// identity; `letters` (as stored) for an answer from before identities were kept.
+    pub fn shown_picks(&self, letters: &str, keys: &[String]) -> String {
+        if keys.is_empty() {
+            return letters.to_string();
+        }
+        let labels: Vec<String> = self.choices_by_key(keys).iter().map(|c| c.label.to_string()).collect();
+        labels.join(",")
+    }
+
+    /// Whether these choice identities are exactly the right ones.
+    pub fn keys_are_correct(&self, keys: &[String]) -> bool {
+        let mut right: Vec<String> = self.correct_choices().map(QuizChoice::key).collect();
+        let mut given = keys.to_vec();
+        right.sort_unstable();
+        given.sort_unstable();
+        given.dedup();
+        !right.is_empty() && right == given
+    }
+
+    /// How many choices a multiple-choice question asks for.
+    pub fn picks_wanted(&self) -> usize {
+        self.correct.len()
+    }
+
+    /// The one rule on the number of picks, for the terminal and Discord alike: a multiple-choice answer
+    /// picks as many choices as the question asks for, else it is asked again rather than graded.
+    pub fn check_pick_count(&self, answer: &Answer) -> Result<(), WrongPickCount> {
+        match answer {
+            Answer::Picks(labels) if !self.is_cloze() && labels.len() != self.picks_wanted() => Err(WrongPickCount {
+                wanted: self.picks_wanted(),
+                given: labels.len(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Reads what a player typed: choice letters (`b`, `A,C`, `a c`) for multiple choice, any text for a
@@ -219,6 +335,14 @@ impl QuizQuestion {
     }
 }
 
+/// A quiz's questions: `count` of `candidates`, drawn by `seed` with the one permutation of
+/// `order::shuffle` (the terminal quiz and `/quiz` alike). Sorted by id first, so the draw depends on the
+/// seed, not on the order the files were read in.
+pub fn draw_questions(mut candidates: Vec<QuizQuestion>, count: usize, seed: u64) -> Vec<QuizQuestion> {
+    candidates.sort_by(|a, b| a.id.cmp(&b.id));
+    order::draw(candidates, count, seed)
+}
+
 /// One player's answer to one question of a session, as both the terminal and Discord record it.
 pub struct AnswerRecord<'a> {
     pub session: crate::store::SessionId,
@@ -249,6 +373,11 @@ pub fn record_answer<S: crate::store::Store + ?Sized>(
         question_id: record.question.id.clone(),
         user,
         answer: result.answer.as_ref().map(Answer::display).unwrap_or_default(),
+        picked: result
+            .answer
+            .as_ref()
+            .map(|answer| record.question.picked_keys(answer))
+            .unwrap_or_default(),
         correct: result.verdict.scores(),
         answered_at: result.answered_at,
         elapsed_ms: result.elapsed_ms,
@@ -280,5 +409,45 @@ mod tests {
         assert_eq!(question.check(&Answer::Picks(vec!['A', 'B'])).verdict, Verdict::Wrong);
         assert_eq!(question.canonical(), "B. 24 時間");
         assert!(question.matches_topic("kinesis") && !question.matches_topic("sqs"));
+    }
+
+    #[test]
+    fn a_presented_question_keeps_pinned_choices_in_place_and_its_key_on_the_same_texts() {
+        let bank = BANK.replace(
+            "- [x] 24 時間\n",
+            "- [x] 24 時間\n- [ ] 7 日\n- [ ] 30 日\n- [ ] 上記のいずれでもない <!-- pin -->\n",
+        );
+        let set = NoteSet::from_texts([("q/k.md", bank.as_str())]);
+        let question = QuizQuestion::from_bank(&crate::check::questions(&set)[0], &set);
+        assert_eq!(
+            question.choices.last().map(|c| (c.text.as_str(), c.pinned)),
+            Some(("上記のいずれでもない", true))
+        );
+        let mut orders = std::collections::BTreeSet::new();
+        for seed in 0..20 {
+            let shown = question.presented(seed);
+            assert_eq!(shown, question.presented(seed));
+            assert_eq!(shown.choices[4].text, "上記のいずれでもない");
+            let labels: Vec<char> = shown.choices.iter().map(|c| c.label).collect();
+            assert_eq!(labels, ['A', 'B', 'C', 'D', 'E']);
+            assert_eq!(shown.canonical().split_once(". ").map(|(_, t)| t), Some("24 時間"));
+            orders.insert(shown.choices.iter().map(|c| c.text.clone()).collect::<Vec<_>>());
+        }
+        assert!(orders.len() >= 5, "{orders:?}");
+    }
+
+    #[test]
+    fn the_number_of_picks_must_be_the_number_asked_for() {
+        let one = QuizQuestion::sample("q", 4, 'B');
+        assert_eq!(one.check_pick_count(&Answer::Picks(vec!['B'])), Ok(()));
+        assert_eq!(
+            one.check_pick_count(&Answer::Picks(vec!['A', 'B'])),
+            Err(WrongPickCount { wanted: 1, given: 2 })
+        );
+        let mut two = one.clone();
+        two.correct = vec!['A', 'C'];
+        assert!(two.check_pick_count(&Answer::Picks(vec!['A'])).is_err());
+        assert!(two.check_pick_count(&Answer::Picks(vec!['B', 'D', 'E'])).is_err());
+        assert_eq!(two.check_pick_count(&Answer::Picks(vec!['A', 'C'])), Ok(()));
     }
 }

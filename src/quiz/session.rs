@@ -67,6 +67,8 @@ pub enum Refusal {
     Invalid,
     /// The quiz is over.
     Finished,
+    /// Another number of picks than the question asks for (`QuizQuestion::check_pick_count`).
+    WrongPickCount { wanted: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,6 +304,14 @@ impl QuizSession {
                 player,
                 index,
                 reason: Refusal::Invalid,
+            });
+            return;
+        }
+        if let Err(wrong) = question.check_pick_count(&answer) {
+            events.push(Event::AnswerRefused {
+                player,
+                index,
+                reason: Refusal::WrongPickCount { wanted: wrong.wanted },
             });
             return;
         }

@@ -177,8 +177,13 @@ pub struct Attempt {
     pub question_index: usize,
     pub question_id: String,
     pub user: UserId,
-    /// What the player gave (`B`, `A,C`, free text); empty when time ran out.
+    /// What the player gave as shown to them (`B`, `A,C`, free text); empty when time ran out. Choices are
+    /// shown in an order drawn per quiz, so a letter alone means nothing later: `picked` does.
     pub answer: String,
+    /// The picked choices by identity (`QuizChoice::key`, a hash of the choice's text), so the attempt
+    /// means the same after the file's choices are reordered. Empty for a typed answer, no answer, and
+    /// attempts stored before schema 5.
+    pub picked: Vec<String>,
     /// Whether it scored (a close free-text answer scores).
     pub correct: bool,
     pub answered_at: Timestamp,
@@ -286,7 +291,10 @@ pub struct DailyAnswer {
     pub guild: String,
     pub slot: String,
     pub user: UserId,
+    /// The button pressed, as shown on the post.
     pub answer: String,
+    /// The picked choice by identity, as `Attempt::picked` (empty before schema 5).
+    pub picked: Vec<String>,
     pub correct: bool,
     pub answered_at: Timestamp,
 }

@@ -11,7 +11,7 @@ use super::*;
 use crate::schedule::{Days, Reveal};
 
 /// The schema this build writes. Each step of `MIGRATIONS` moves the file up one version.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// `tsum` in ASCII: tells a tsumiage store from any other SQLite file.
 const APPLICATION_ID: i64 = 0x7473_756d;
@@ -153,6 +153,13 @@ CREATE TABLE last_shown (
 -- until claim_until_ms; another replica takes it over only once the claim lapsed. Cleared when done.
 ALTER TABLE daily_posts ADD COLUMN claimed_by TEXT;
 ALTER TABLE daily_posts ADD COLUMN claim_until_ms INTEGER;
+"#,
+    r#"
+-- Choices are shown in an order drawn per quiz and per daily slot, so a stored letter means nothing once
+-- the order changes: the picked choices are kept by identity too (hashes of their text, space-separated).
+-- NULL for answers stored before: their letters and `correct` stay as they were.
+ALTER TABLE attempts ADD COLUMN picked TEXT;
+ALTER TABLE daily_answers ADD COLUMN picked TEXT;
 "#,
 ];
 
@@ -330,7 +337,21 @@ fn attempt_from_row(row: &rusqlite::Row) -> rusqlite::Result<Attempt> {
         correct: row.get(5)?,
         answered_at: Timestamp(row.get(6)?),
         elapsed_ms: row.get(7)?,
+        picked: picked_from(row.get(8)?),
     })
+}
+
+/// `picked` as stored: choice keys separated by spaces; NULL (before schema 5) or empty for none.
+fn picked_from(column: Option<String>) -> Vec<String> {
+    column
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn picked_column(picked: &[String]) -> Option<String> {
+    (!picked.is_empty()).then(|| picked.join(" "))
 }
 
 fn daily_post_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyPost> {
@@ -620,8 +641,8 @@ impl Store for SqliteStore {
                 return Ok(Recorded::Duplicate);
             }
             let changed = tx.execute(
-                "INSERT OR IGNORE INTO attempts (session_id, question_index, question_id, user_id, answer, correct, answered_ms, elapsed_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT OR IGNORE INTO attempts (session_id, question_index, question_id, user_id, answer, correct, answered_ms, elapsed_ms, picked)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     attempt.session,
                     attempt.question_index as i64,
@@ -630,7 +651,8 @@ impl Store for SqliteStore {
                     attempt.answer,
                     attempt.correct,
                     attempt.answered_at.0,
-                    attempt.elapsed_ms
+                    attempt.elapsed_ms,
+                    picked_column(&attempt.picked)
                 ],
             )?;
             if changed > 0
@@ -644,7 +666,7 @@ impl Store for SqliteStore {
 
     fn attempts(&self, session: SessionId) -> Result<Vec<Attempt>> {
         let mut statement = self.connection.prepare(
-            "SELECT session_id, question_index, question_id, user_id, answer, correct, answered_ms, elapsed_ms
+            "SELECT session_id, question_index, question_id, user_id, answer, correct, answered_ms, elapsed_ms, picked
              FROM attempts WHERE session_id = ?1 ORDER BY question_index, user_id",
         )?;
         let rows = statement.query_map([session], attempt_from_row)?;
@@ -981,8 +1003,8 @@ impl Store for SqliteStore {
     fn record_daily_answer(&mut self, answer: &DailyAnswer, card: Option<&CardState>) -> Result<Recorded> {
         self.write(|tx| {
             let changed = tx.execute(
-                "INSERT OR IGNORE INTO daily_answers (guild, slot, user_id, answer, correct, answered_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![answer.guild, answer.slot, answer.user, answer.answer, answer.correct, answer.answered_at.0],
+                "INSERT OR IGNORE INTO daily_answers (guild, slot, user_id, answer, correct, answered_ms, picked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![answer.guild, answer.slot, answer.user, answer.answer, answer.correct, answer.answered_at.0, picked_column(&answer.picked)],
             )?;
             if changed > 0
                 && let Some(card) = card
@@ -995,7 +1017,7 @@ impl Store for SqliteStore {
 
     fn daily_answers(&self, guild: &str, slot: &str) -> Result<Vec<DailyAnswer>> {
         let mut statement = self.connection.prepare(
-            "SELECT guild, slot, user_id, answer, correct, answered_ms FROM daily_answers WHERE guild = ?1 AND slot = ?2 ORDER BY answered_ms, user_id",
+            "SELECT guild, slot, user_id, answer, correct, answered_ms, picked FROM daily_answers WHERE guild = ?1 AND slot = ?2 ORDER BY answered_ms, user_id",
         )?;
         let rows = statement.query_map(params![guild, slot], daily_answer_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -1003,7 +1025,7 @@ impl Store for SqliteStore {
 
     fn guild_daily_answers(&self, guild: &str) -> Result<Vec<DailyAnswer>> {
         let mut statement = self.connection.prepare(
-            "SELECT guild, slot, user_id, answer, correct, answered_ms FROM daily_answers WHERE guild = ?1 ORDER BY answered_ms, user_id",
+            "SELECT guild, slot, user_id, answer, correct, answered_ms, picked FROM daily_answers WHERE guild = ?1 ORDER BY answered_ms, user_id",
         )?;
         let rows = statement.query_map(params![guild], daily_answer_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -1074,6 +1096,7 @@ fn daily_answer_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyAnswer> {
         answer: row.get(3)?,
         correct: row.get(4)?,
         answered_at: Timestamp(row.get(5)?),
+        picked: picked_from(row.get(6)?),
     })
 }
 
@@ -1116,6 +1139,7 @@ mod tests {
             question_id: format!("q{index}"),
             user,
             answer: "B".into(),
+            picked: vec!["k1".into()],
             correct,
             answered_at: Timestamp(1_000 + index as i64),
             elapsed_ms: 1_000,
@@ -1364,6 +1388,7 @@ mod tests {
             slot: "2026-11-26".into(),
             user,
             answer: "A".into(),
+            picked: Vec::new(),
             correct: false,
             answered_at: Timestamp(4),
         };
@@ -1537,6 +1562,7 @@ mod tests {
             slot: "2026-11-26".into(),
             user,
             answer: "A".into(),
+            picked: Vec::new(),
             correct: true,
             answered_at: Timestamp(4),
         };
@@ -1771,7 +1797,10 @@ mod tests {
         }
         let mut store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-        assert_eq!(store.attempts(1).unwrap().len(), 1);
+        let old = store.attempts(1).unwrap();
+        // An attempt from before choice identities keeps its letter and verdict, with no picked keys.
+        assert_eq!((old.len(), old[0].answer.as_str(), old[0].correct), (1, "B", true));
+        assert!(old[0].picked.is_empty());
         assert_eq!(store.scores(1).unwrap()[0].points, 1);
         assert_eq!(store.user("discord:7", Timestamp(0)).unwrap(), 1);
         assert_eq!(store.daily_posts("1").unwrap().len(), 1);

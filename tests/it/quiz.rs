@@ -8,13 +8,16 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use tsumiage::clock::Timestamp;
+use tsumiage::questions::rebalance::key_positions;
+use tsumiage::quiz::{QuizQuestion, draw_questions};
 use tsumiage::store::{SessionEnd, SqliteStore, Store};
 
-use crate::util::Workspace;
+use crate::util::{Workspace, shipped};
 
 const NOTES: &str = "---\nservice: Kinesis\n---\n# Kinesis\n\n## データ保持期間\n\n- 既定の保持期間は 24 時間\n- 最大 365 日まで延長できる\n\n## シャード\n\n- 1 シャードの書き込みは毎秒 1 MB まで\n";
 
-/// Three questions whose right answer is always B, so the order does not matter to the test.
+/// Three questions whose right answer is B, pinned there (`<!-- pin -->` on every choice, see `pinned`),
+/// so the order does not matter to the test.
 const BANK: &str = "---\nkind: questions\nservice: Kinesis\n---\n# Kinesis の問題\n\n## kin-t1\n\n既定の保持期間は?\n\n- [ ] 1 時間\n- [x] 24 時間\n- [ ] 7 日\n\n解説: 既定は 24 時間。\n\n参照: kinesis.md#データ保持期間\n\n## kin-t2\n\n最大の保持期間は?\n\n- [ ] 7 日\n- [x] 365 日\n- [ ] 30 日\n\n解説: 365 日まで延長できる。\n\n参照: kinesis.md#データ保持期間\n\n## kin-t3\n\n1 シャードの書き込み上限は?\n\n- [ ] 10 MB/秒\n- [x] 1 MB/秒\n- [ ] 100 KB/秒\n\n解説: 毎秒 1 MB。\n\n参照: kinesis.md#シャード\n";
 
 fn text(bytes: &[u8]) -> String {
@@ -221,10 +224,190 @@ fn a_quiz_killed_mid_session_keeps_its_answer_once_and_is_closed_on_restart() {
     assert_eq!(store.attempts(1).unwrap().len(), 1);
 }
 
+/// `bank` with every choice pinned in place: shown in file order whatever the seed.
+fn pinned(bank: &str) -> String {
+    bank.lines()
+        .map(|line| {
+            if line.starts_with("- [") {
+                format!("{line} <!-- pin -->\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect()
+}
+
 fn workspace() -> Workspace {
-    Workspace::with_notes(&[("kinesis.md", NOTES), ("questions/kinesis.md", BANK)])
+    Workspace::with_notes(&[("kinesis.md", NOTES), ("questions/kinesis.md", &pinned(BANK))])
 }
 
 fn store_path(workspace: &Workspace) -> PathBuf {
     workspace.dir.path().join("data/tsumiage.sqlite")
+}
+
+/// The choices of question `[n/…]` as shown: `(label, text)` in order.
+fn shown_choices(stdout: &str, n: usize) -> Vec<(String, String)> {
+    let header = format!("[{n}/");
+    stdout
+        .lines()
+        .skip_while(|line| !line.starts_with(&header))
+        .skip(2)
+        .map_while(|line| {
+            let (label, text) = line.strip_prefix("  ")?.split_once(". ")?;
+            Some((label.to_string(), text.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn choices_are_shown_in_an_order_drawn_from_the_seed_and_picks_map_back_to_the_key() {
+    // Five choices, unpinned, the right one last in the file.
+    let bank = "---\nkind: questions\nservice: Kinesis\n---\n# 問題\n\n## kin-s1\n\n既定の保持期間は?\n\n- [ ] 1 時間\n- [ ] 7 日\n- [ ] 30 日\n- [ ] 365 日\n- [x] 24 時間\n\n解説: 既定は 24 時間。\n\n参照: kinesis.md#データ保持期間\n";
+    let workspace = Workspace::with_notes(&[("kinesis.md", NOTES), ("questions/kinesis.md", bank)]);
+    let run = |seed: &str, input: &str| {
+        let output = workspace.run(
+            &["quiz", "--count", "1", "--bank-only", "--user", "s", "--seed", seed],
+            input,
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    let mut orders = std::collections::BTreeSet::new();
+    for seed in 1..=6 {
+        let first = run(&seed.to_string(), "!stop\n");
+        let order = shown_choices(&first, 1);
+        assert_eq!(order.len(), 5, "{first}");
+        assert_eq!(
+            shown_choices(&run(&seed.to_string(), "!stop\n"), 1),
+            order,
+            "same seed, same order"
+        );
+        orders.insert(order.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>());
+        // Typing the letter shown next to the right text is right, whatever letter that is.
+        let right = &order.iter().find(|(_, t)| t == "24 時間").unwrap().0;
+        let played = run(&seed.to_string(), &format!("{}\n", right.to_lowercase()));
+        assert!(played.contains("✓ Correct"), "{played}");
+        assert!(played.contains(&format!("Answer: {right}. 24 時間")), "{played}");
+    }
+    assert!(
+        orders.len() >= 3,
+        "six seeds gave only {} orders: {orders:?}",
+        orders.len()
+    );
+}
+
+#[test]
+fn flag_reports_the_question_on_screen() {
+    let workspace = workspace();
+    let output = workspace.run(
+        &["quiz", "--count", "3", "--bank-only", "--user", "fl", "--seed", "1"],
+        "b\n!flag about the second\nb\n!flag about the third\nb\n",
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    let stem_of = |n: usize| {
+        let header = format!("[{n}/3]");
+        stdout
+            .lines()
+            .skip_while(|l| !l.starts_with(&header))
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    let id_of = |stem: &str| {
+        let at = BANK.find(stem).unwrap();
+        BANK[..at]
+            .rsplit("## ")
+            .next()
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (second, third) = (id_of(&stem_of(2)), id_of(&stem_of(3)));
+    assert!(stdout.contains(&format!("Flagged question {second} ")), "{stdout}");
+    let flags = text(&workspace.run(&["flags"], "").stdout);
+    assert!(flags.contains(&format!("{second}  fl: about the second")), "{flags}");
+    // The last question can be flagged too, while it shows.
+    assert!(flags.contains(&format!("{third}  fl: about the third")), "{flags}");
+}
+
+#[test]
+fn a_wrong_number_of_picks_is_asked_again_not_graded() {
+    let bank = "---\nkind: questions\nservice: Kinesis\n---\n# 問題\n\n## kin-m1\n\n正しいものはどれか。2 つ選択してください。\n\n- [x] 既定は 24 時間 <!-- pin -->\n- [ ] 既定は 7 日 <!-- pin -->\n- [x] 最大 365 日 <!-- pin -->\n- [ ] 最大 30 日 <!-- pin -->\n- [ ] 最大 90 日 <!-- pin -->\n\n解説: 既定 24 時間、最大 365 日。\n\n参照: kinesis.md#データ保持期間\n\n## kin-m2\n\n既定の保持期間は?\n\n- [ ] 1 時間 <!-- pin -->\n- [x] 24 時間 <!-- pin -->\n- [ ] 7 日 <!-- pin -->\n\n解説: 既定は 24 時間。\n\n参照: kinesis.md#データ保持期間\n";
+    let workspace = Workspace::with_notes(&[("kinesis.md", NOTES), ("questions/kinesis.md", bank)]);
+    let play = |id: &str, input: &str| {
+        let output = workspace.run(
+            &["quiz", "--topic", id, "--count", "1", "--bank-only", "--user", "n"],
+            input,
+        );
+        let stdout = text(&output.stdout);
+        assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+        stdout
+    };
+    // One pick, then three, for a question asking for two: asked again each time, then graded.
+    let two = play("kin-m1", "a\nb,d,e\na,c\n");
+    assert_eq!(two.matches("Choose 2 (letters separated by commas").count(), 2, "{two}");
+    assert!(two.contains("✓ Correct") && two.contains("1. n  score 1/1"), "{two}");
+    let one = play("kin-m2", "a,b\nb\n");
+    assert_eq!(one.matches("Choose 1 (one letter).").count(), 1, "{one}");
+    assert!(one.contains("✓ Correct") && !one.contains("✗ Wrong"), "{one}");
+}
+
+#[test]
+fn nonsense_quiz_flags_get_a_clear_error() {
+    let workspace = workspace();
+    for args in [
+        ["quiz", "--seconds", "0", "--bank-only"],
+        ["quiz", "--count", "0", "--bank-only"],
+        ["quiz", "--seconds=-5", "--bank-only", "--count=3"],
+        ["review", "--count", "100000", "--seconds=5"],
+    ] {
+        let output = workspace.run(&args, "");
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(stderr.contains("expected a whole number of"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_ten_question_quiz_over_the_bank_draws_from_at_least_five_files_in_95_percent_of_seeds() {
+    let set = &shipped().notes;
+    let bank: Vec<QuizQuestion> = tsumiage::check::questions(set)
+        .iter()
+        .map(|q| QuizQuestion::from_bank(q, set))
+        .collect();
+    let seeds = 2000;
+    let mut spread = 0;
+    for seed in 0..seeds {
+        let drawn = draw_questions(bank.clone(), 10, seed);
+        let files: std::collections::BTreeSet<&str> = drawn.iter().map(|q| q.origin.path.as_str()).collect();
+        spread += usize::from(files.len() >= 5);
+    }
+    assert!(
+        spread * 100 >= seeds as usize * 95,
+        "{spread} of {seeds} quizzes drew from 5+ files"
+    );
+}
+
+#[test]
+fn the_shipped_answer_key_is_spread_over_the_positions() {
+    let set = &shipped().notes;
+    let bank = tsumiage::check::questions(set);
+    let counts = key_positions(&bank);
+    let total: usize = counts.values().sum();
+    for (label, n) in &counts {
+        assert!(
+            n * 100 <= total * 30,
+            "{label} is right in {n} of {total} single-answer questions: {counts:?}"
+        );
+    }
+    let multi: std::collections::BTreeSet<Vec<char>> = bank
+        .iter()
+        .map(|q| q.correct_labels())
+        .filter(|k| k.len() > 1)
+        .collect();
+    assert!(multi.len() >= 3, "multi-answer keys all in a few places: {multi:?}");
 }

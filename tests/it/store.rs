@@ -92,3 +92,92 @@ fn another_programs_database_is_refused() {
         .expect("a foreign database must be refused");
     assert!(matches!(error, StoreError::NotAStore { .. }), "{error}");
 }
+
+/// A question file with its choice lines in the given order.
+fn bank_with(choices: &[&str]) -> String {
+    format!(
+        "---\nkind: questions\nservice: Kinesis\n---\n# 問題\n\n## kin-r1\n\n既定の保持期間は?\n\n{}\n解説: 既定は 24 時間。\n",
+        choices.iter().map(|c| format!("{c}\n")).collect::<String>()
+    )
+}
+
+#[test]
+fn a_stored_attempt_means_the_same_after_the_files_choices_are_reordered() {
+    use tsumiage::notes::NoteSet;
+    use tsumiage::quiz::session::PlayerResult;
+    use tsumiage::quiz::{Answer, AnswerRecord, QuizQuestion, record_answer};
+
+    let question_of = |text: &str| {
+        let set = NoteSet::from_texts([("q/kinesis.md", text)]);
+        QuizQuestion::from_bank(&tsumiage::check::questions(&set)[0], &set)
+    };
+    let before = question_of(&bank_with(&[
+        "- [ ] 1 時間",
+        "- [ ] 7 日",
+        "- [x] 24 時間",
+        "- [ ] 365 日",
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let session = store
+        .start_session(&NewSession {
+            channel: "t".into(),
+            started_at: Timestamp(0),
+            question_count: 2,
+            owner: "test".into(),
+        })
+        .unwrap();
+    // Two attempts as shown under some seed: a wrong pick (`7 日`) and the right one, by their letters there.
+    let shown = before.presented(42);
+    let letter_of = |text: &str| shown.choices.iter().find(|c| c.text == text).unwrap().label;
+    for (index, text) in [(0, "7 日"), (1, "24 時間")] {
+        let answer = Answer::Picks(vec![letter_of(text)]);
+        let result = PlayerResult {
+            player: "alice".into(),
+            verdict: shown.check(&answer).verdict,
+            answer: Some(answer),
+            points: 0,
+            answered_at: Timestamp(10),
+            elapsed_ms: 10,
+        };
+        let record = AnswerRecord {
+            session,
+            index,
+            question: &shown,
+            player: "alice",
+            result: &result,
+            time_limit_ms: 20_000,
+        };
+        record_answer(&mut store, &tsumiage::srs::Scheduler::default(), &record).unwrap();
+    }
+    // The file's choices are then reordered (and the key moved with them, as the rebalancer does).
+    let after = question_of(&bank_with(&[
+        "- [x] 24 時間",
+        "- [ ] 365 日",
+        "- [ ] 7 日",
+        "- [ ] 1 時間",
+    ]));
+    let attempts = store.attempts(session).unwrap();
+    let picked: Vec<Vec<&str>> = attempts
+        .iter()
+        .map(|a| {
+            after
+                .choices_by_key(&a.picked)
+                .iter()
+                .map(|c| c.text.as_str())
+                .collect()
+        })
+        .collect();
+    assert_eq!(picked, [vec!["7 日"], vec!["24 時間"]]);
+    for attempt in &attempts {
+        assert_eq!(after.keys_are_correct(&attempt.picked), attempt.correct, "{attempt:?}");
+    }
+    assert_eq!(attempts.iter().map(|a| a.correct).collect::<Vec<_>>(), [false, true]);
+    // Shown again under another order, the stored picks read as that order's letters.
+    let again = after.presented(7);
+    let letter = again.choices.iter().find(|c| c.text == "24 時間").unwrap().label;
+    assert_eq!(
+        again.shown_picks(&attempts[1].answer, &attempts[1].picked),
+        letter.to_string()
+    );
+}

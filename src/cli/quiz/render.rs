@@ -106,8 +106,18 @@ pub fn refused(locale: Locale, reason: Refusal) -> String {
             "That is not an answer to this question.",
         ),
         Refusal::Finished => pick(locale, "クイズは終了しています。", "The quiz is over."),
+        Refusal::WrongPickCount { wanted } => return pick_count(locale, wanted),
     }
     .to_string()
+}
+
+/// The answer picked another number of choices than the question asks for: asked again.
+pub fn pick_count(locale: Locale, wanted: usize) -> String {
+    match (locale, wanted) {
+        (Locale::Ja, _) => format!("{wanted} つ選んでください。"),
+        (Locale::En, 1) => "Choose 1 (one letter).".to_string(),
+        (Locale::En, _) => format!("Choose {wanted} (letters separated by commas, e.g. a,c)."),
+    }
 }
 
 pub fn answer_hint(locale: Locale, question: &QuizQuestion) -> String {

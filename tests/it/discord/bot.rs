@@ -126,10 +126,9 @@ async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
             .map(|b| b["custom_id"].as_str().unwrap().to_string())
             .filter(|id| id.starts_with("q:"))
             .collect();
-        let stem = question["embeds"][0]["description"].as_str().unwrap();
-        // kin-001: B (24 時間); kin-002: A (1 MB/秒).
-        let right = if stem.contains("保持期間") { "B" } else { "A" };
-        let wrong = if right == "B" { "A" } else { "B" };
+        let (right, wrong) = super::shown_right_and_wrong(&question, &super::library().questions);
+        let (right, wrong) = (right.to_string(), wrong.to_string());
+        let (right, wrong) = (right.as_str(), wrong.as_str());
         let id = |label: &str| {
             buttons
                 .iter()

@@ -124,13 +124,10 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
         "{post}"
     );
 
-    // kin-001: B (24 時間); kin-002: A (1 MB/秒).
     let stem = post["embeds"][0]["description"].as_str().unwrap().to_string();
-    let (right, wrong) = if stem.contains("保持期間") {
-        ("B", "A")
-    } else {
-        ("A", "B")
-    };
+    let (right, wrong) = super::shown_right_and_wrong(&post, &library().questions);
+    let (right, wrong) = (right.to_string(), wrong.to_string());
+    let (right, wrong) = (right.as_str(), wrong.as_str());
     let id = |label: &str| {
         buttons(&post)
             .into_iter()
@@ -204,7 +201,10 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
     let second = wait_posts(&discord, 2).await.remove(1);
     let stem2 = second["embeds"][0]["description"].as_str().unwrap().to_string();
     assert_ne!(stem2, stem, "a question repeated before the bank was exhausted");
-    let right2 = if stem2.contains("保持期間") { "B" } else { "A" };
+    let right2 = super::shown_right_and_wrong(&second, &library().questions)
+        .0
+        .to_string();
+    let right2 = right2.as_str();
     let id2 = |label: &str| {
         buttons(&second)
             .into_iter()

@@ -242,3 +242,42 @@ pub fn assert_one_response_each(discord: &FakeDiscord) {
     let twice: Vec<_> = seen.into_iter().filter(|(_, n)| *n > 1).collect();
     assert!(twice.is_empty(), "answered more than once: {twice:?}");
 }
+
+/// The letters of the right choice and of a wrong one on a posted question (quiz or daily), as the post
+/// shows them: choices are shown in an order drawn per quiz or slot, so the post's fields (letter → text)
+/// say which letter stands for which choice, and the bank says which text is right.
+pub fn shown_right_and_wrong(message: &Value, bank: &[tsumiage::quiz::QuizQuestion]) -> (char, char) {
+    let embed = &message["embeds"][0];
+    let stem = embed["description"].as_str().unwrap();
+    let question = bank
+        .iter()
+        .find(|q| q.stem == stem)
+        .unwrap_or_else(|| panic!("no question with the stem {stem}"));
+    let shown: Vec<(char, &str)> = embed["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| {
+            let label = f["name"].as_str()?.chars().next()?;
+            let text = f["value"].as_str()?;
+            question.choices.iter().any(|c| c.text == text).then_some((label, text))
+        })
+        .collect();
+    let is_right = |text: &str| {
+        question
+            .choices
+            .iter()
+            .any(|c| c.text == text && question.correct.contains(&c.label))
+    };
+    let right = shown
+        .iter()
+        .find(|(_, t)| is_right(t))
+        .expect("the right choice is shown")
+        .0;
+    let wrong = shown
+        .iter()
+        .find(|(_, t)| !is_right(t))
+        .expect("a wrong choice is shown")
+        .0;
+    (right, wrong)
+}

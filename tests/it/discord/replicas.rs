@@ -154,15 +154,7 @@ fn is_question(body: &Value) -> bool {
 
 /// The button ids of a question for its right and a wrong choice, from the question bank the bot uses.
 fn right_and_wrong(message: &Value) -> (String, String) {
-    let stem = message["embeds"][0]["description"].as_str().unwrap();
-    let library = library();
-    let question = library
-        .questions
-        .iter()
-        .find(|q| q.stem == stem)
-        .unwrap_or_else(|| panic!("no question with the stem {stem}"));
-    let right = question.correct[0];
-    let wrong = question.choices.iter().map(|c| c.label).find(|l| *l != right).unwrap();
+    let (right, wrong) = super::shown_right_and_wrong(message, &library().questions);
     let buttons: Vec<String> = message["components"]
         .as_array()
         .unwrap()
@@ -633,10 +625,7 @@ async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_re
     assert_eq!(daily_sends(&discord), 1, "one message-create request for the slot");
 
     // Members answer through either replica; a second answer is refused on the other one.
-    let stem = post["embeds"][0]["description"].as_str().unwrap();
-    let question = library().questions.iter().find(|q| q.stem == stem).unwrap().clone();
-    let right = question.correct[0];
-    let wrong = question.choices.iter().map(|c| c.label).find(|l| *l != right).unwrap();
+    let (right, wrong) = super::shown_right_and_wrong(&post, &library().questions);
     for (replica, member, label) in [(&a, "3001", right), (&b, "3002", right), (&a, "3003", wrong)] {
         let feedback = replica
             .deliver(&client, &press(&discord, member, &daily_button(&post, label), &post))
