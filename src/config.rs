@@ -176,7 +176,8 @@ impl Default for SearchSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    // The cause (`source`) follows in the error chain: naming it here too printed it twice.
+    #[error("cannot read config file {path}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
