@@ -93,6 +93,9 @@ pub struct DiscordSettings {
     /// How often the notes folder is checked for edits, in seconds (fractions allowed; 0: never). Changed
     /// notes are reindexed in the background and swapped in.
     pub reload_secs: f64,
+    /// `serve --http`: a request whose signed timestamp is further than this many seconds from this
+    /// machine's clock, in either direction, is refused with 401 (a stale, replayed or pre-signed request).
+    pub http_timestamp_window_secs: u64,
 }
 
 /// What a shutdown does to the running quizzes a replica drives.
@@ -161,6 +164,7 @@ impl Default for DiscordSettings {
             quiz_lease_ms: 4000,
             quiz_on_shutdown: QuizOnShutdown::End,
             reload_secs: 5.0,
+            http_timestamp_window_secs: 300,
         }
     }
 }

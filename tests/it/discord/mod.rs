@@ -7,8 +7,10 @@ mod bot;
 mod daily;
 mod http;
 mod lifecycle;
+mod process;
 mod replicas;
 pub mod server;
+mod startup;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -25,6 +25,8 @@ pub const APPLICATION_ID: &str = "800000000000000001";
 pub const BOT_USER_ID: &str = "800000000000000002";
 pub const GUILD_ID: &str = "810000000000000001";
 pub const CHANNEL_ID: &str = "820000000000000001";
+/// A bot token this Discord rejects with 401 on every route, as Discord does a revoked token.
+pub const REJECTED_TOKEN: &str = "rejected-token-never-logged";
 
 /// One request as the server received it.
 #[derive(Debug, Clone)]
@@ -301,6 +303,10 @@ fn message(shared: &Shared, id: &str, channel_id: &str, body: &Value) -> Value {
 async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let rejected = request
+        .headers()
+        .get("authorization")
+        .is_some_and(|h| h.as_bytes() == format!("Bot {REJECTED_TOKEN}").as_bytes());
     let bytes: Bytes = axum::body::to_bytes(request.into_body(), 1 << 24)
         .await
         .unwrap_or_default();
@@ -331,6 +337,10 @@ async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         Some(retry_after) => (
             StatusCode::TOO_MANY_REQUESTS,
             json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": false}),
+        ),
+        None if rejected => (
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "401: Unauthorized", "code": 0}),
         ),
         None => route(&shared, &method, &path, &body),
     };
