@@ -141,6 +141,17 @@ impl Rest {
         self.call(Method::POST, route, Some(body)).await
     }
 
+    /// POSTs on a task of its own, for a best-effort request nothing waits for: a failure is logged as
+    /// `what failed: …`.
+    pub fn post_in_background(&self, route: String, body: Value, what: &'static str) {
+        let rest = self.clone();
+        tokio::spawn(async move {
+            if let Err(error) = rest.post(&route, &body).await {
+                tracing::warn!("{what} failed: {error}");
+            }
+        });
+    }
+
     pub async fn patch(&self, route: &str, body: &Value) -> Result<Value, RestError> {
         self.call(Method::PATCH, route, Some(body)).await
     }

@@ -5,6 +5,7 @@
 mod admin;
 mod bot;
 mod daily;
+mod daily_thread;
 mod http;
 mod lifecycle;
 mod process;
