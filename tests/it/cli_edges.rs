@@ -186,3 +186,29 @@ fn readme_sample_output_is_what_the_main_command_prints() {
         "README's sample output is stale: run `TSUMIAGE_UPDATE_README=1 cargo test --test it readme_sample`"
     );
 }
+
+#[test]
+fn snippets_show_facts_not_code_lines_and_never_mark_inside_inline_code() {
+    let note = "---\nservice: DynamoDB\n---\n# DynamoDB\n\n## 条件付き書き込み\n\n```sh\naws dynamodb update-item \\\n  --condition-expression \"attribute_not_exists(UserId)\"\n```\n\n- `attribute_not_exists(UserId)` を条件にすると、既存の項目を上書きしない。\n- 条件が偽なら ConditionalCheckFailedException になる。\n";
+    let workspace = Workspace::with_notes(&[("dynamodb.md", note)]);
+    let output = workspace.run(
+        &[
+            "ask",
+            "--json",
+            "DynamoDB の条件付き書き込みで上書きを防ぐ attribute_not_exists",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let snippet = value["hits"][0]["snippet"].as_str().unwrap();
+    assert!(
+        !snippet.contains("aws ") && !snippet.contains("--condition"),
+        "{snippet}"
+    );
+    assert!(snippet.contains("**`attribute_not_exists(UserId)`**"), "{snippet}");
+    for span in snippet.split("**`").skip(1) {
+        let code = span.split('`').next().unwrap();
+        assert!(!code.contains("**"), "marked inside code: {snippet}");
+    }
+}
