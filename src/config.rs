@@ -221,6 +221,13 @@ impl Config {
             },
         };
         config.apply_env(env)?;
+        if config.search.top == 0 {
+            // `ask` would say that no notes match, which is not what is wrong.
+            return Err(ConfigError::Invalid {
+                key: "search.top".into(),
+                message: "must be 1 or more".into(),
+            });
+        }
         Ok(config)
     }
 
@@ -255,6 +262,15 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_zero_top_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[search]\ntop = 0\n").unwrap();
+        let error = Config::load(Some(&path), |_| None).unwrap_err();
+        assert_eq!(error.to_string(), "setting `search.top`: must be 1 or more");
+    }
+
     use super::*;
 
     #[test]
