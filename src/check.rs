@@ -8,6 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::notes::{NoteKind, NoteSet, Problem, Severity};
 use crate::questions::{Question, parse_bank};
 
+/// The most choices a bank question may have (`notes/README.md`: 2 to 6).
+pub const MAX_CHOICES: usize = 6;
+
 /// The outcome of checking a notes folder.
 #[derive(Debug)]
 pub struct CheckReport {
@@ -49,6 +52,17 @@ pub fn check(set: &NoteSet) -> CheckReport {
     problems.extend(question_problems);
     problems.extend(skewed_keys(&questions));
     for question in &questions {
+        if question.choices.len() > MAX_CHOICES {
+            problems.push(Problem::error(
+                &question.path,
+                question.line,
+                format!(
+                    "question `{}` has {} choices; at most {MAX_CHOICES} are allowed (see notes/README.md)",
+                    question.id,
+                    question.choices.len()
+                ),
+            ));
+        }
         if let Some(reference) = question.reference_id()
             && !first_seen.contains_key(reference.as_str())
         {

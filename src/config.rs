@@ -93,6 +93,9 @@ pub struct DiscordSettings {
     /// How often the notes folder is checked for edits, in seconds (fractions allowed; 0: never). Changed
     /// notes are reindexed in the background and swapped in.
     pub reload_secs: f64,
+    /// `serve --http`: a request whose signed timestamp is further than this many seconds from this
+    /// machine's clock, in either direction, is refused with 401 (a stale, replayed or pre-signed request).
+    pub http_timestamp_window_secs: u64,
 }
 
 /// What a shutdown does to the running quizzes a replica drives.
@@ -161,6 +164,7 @@ impl Default for DiscordSettings {
             quiz_lease_ms: 4000,
             quiz_on_shutdown: QuizOnShutdown::End,
             reload_secs: 5.0,
+            http_timestamp_window_secs: 300,
         }
     }
 }
@@ -176,7 +180,8 @@ impl Default for SearchSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    // The cause (`source`) follows in the error chain: naming it here too printed it twice.
+    #[error("cannot read config file {path}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
@@ -216,6 +221,13 @@ impl Config {
             },
         };
         config.apply_env(env)?;
+        if config.search.top == 0 {
+            // `ask` would say that no notes match, which is not what is wrong.
+            return Err(ConfigError::Invalid {
+                key: "search.top".into(),
+                message: "must be 1 or more".into(),
+            });
+        }
         Ok(config)
     }
 
@@ -250,6 +262,15 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_zero_top_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[search]\ntop = 0\n").unwrap();
+        let error = Config::load(Some(&path), |_| None).unwrap_err();
+        assert_eq!(error.to_string(), "setting `search.top`: must be 1 or more");
+    }
+
     use super::*;
 
     #[test]

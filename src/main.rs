@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     match cli::run() {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("tsumiage: {error:#}");
+            eprintln!("tsumiage: {}", cli::error_message(&format!("{error:#}")));
             ExitCode::from(2)
         }
     }

@@ -303,12 +303,12 @@ fn hit_from(doc: &TantivyDocument, fields: Fields, score: f32, terms: &[QueryTer
 }
 
 /// The `max_lines` lines of `text` that match the query terms best (in their original order), with each
-/// match wrapped in `**`. Code fences and source lines are skipped; with no matching line, the first lines.
+/// match wrapped in `**`. Only facts and prose: fenced code blocks (a lone `aws dynamodb update-item \`
+/// line says nothing by itself) and source lines are skipped; with no matching line, the first lines.
 pub fn snippet(text: &str, terms: &[QueryTerm], max_lines: usize) -> String {
-    let lines: Vec<&str> = text
-        .lines()
+    let lines: Vec<&str> = outside_code_blocks(text)
         .map(str::trim_end)
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("```") && !is_source_line(l))
+        .filter(|l| !l.trim().is_empty() && !is_source_line(l))
         .collect();
     let mut scored: Vec<(usize, f32)> = lines
         .iter()
@@ -341,6 +341,59 @@ pub fn snippet(text: &str, terms: &[QueryTerm], max_lines: usize) -> String {
         .join("\n")
 }
 
+/// The lines of `text` outside fenced code blocks (``` or ~~~ fences, the fence lines included).
+fn outside_code_blocks(text: &str) -> impl Iterator<Item = &str> {
+    let mut fence: Option<&str> = None;
+    text.lines().filter(move |line| {
+        let trimmed = line.trim_start();
+        let marker = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m));
+        match (fence, marker) {
+            (None, Some(opening)) => {
+                fence = Some(opening);
+                false
+            }
+            (Some(open), Some(closing)) if open == closing => {
+                fence = None;
+                false
+            }
+            (Some(_), _) => false,
+            (None, None) => true,
+        }
+    })
+}
+
+/// Byte ranges of the inline code spans of `line` (backticks included): a run of backticks up to the next
+/// run of the same length. A run without its closing run is literal text.
+fn code_spans(line: &str) -> Vec<(usize, usize)> {
+    let bytes = line.as_bytes();
+    let run_at = |at: usize| bytes[at..].iter().take_while(|b| **b == b'`').count();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some(offset) = bytes[at..].iter().position(|b| *b == b'`') {
+        let open = at + offset;
+        let width = run_at(open);
+        let mut search = open + width;
+        let mut close = None;
+        while let Some(offset) = bytes[search..].iter().position(|b| *b == b'`') {
+            let candidate = search + offset;
+            let candidate_width = run_at(candidate);
+            if candidate_width == width {
+                close = Some(candidate + width);
+                break;
+            }
+            search = candidate + candidate_width;
+        }
+        match close {
+            Some(end) => {
+                spans.push((open, end));
+                at = end;
+            }
+            None => at = open + width,
+        }
+    }
+    spans
+}
+
 fn is_source_line(line: &str) -> bool {
     let trimmed = line.trim_start_matches(['-', '*', ' ']);
     ["出典", "Source", "参考"]
@@ -368,6 +421,15 @@ pub fn highlight(line: &str, terms: &[QueryTerm]) -> String {
                     && !normalized[end..].chars().next().is_some_and(is_word_char));
             if whole_word {
                 spans.push((chars[char_at[at]].from, chars[char_at[end] - 1].to));
+            }
+        }
+    }
+    // A match inside inline code marks the whole code span: `**` inside backticks is shown literally.
+    let code = code_spans(line);
+    for span in &mut spans {
+        for &(from, to) in &code {
+            if span.0 < to && from < span.1 {
+                *span = (span.0.min(from), span.1.max(to));
             }
         }
     }
@@ -511,6 +573,31 @@ mod tests {
             highlight("ｼｬｰﾄﾞと ＤｙｎａｍｏＤＢ と dynamodbx", &terms),
             "**ｼｬｰﾄﾞ**と **ＤｙｎａｍｏＤＢ** と dynamodbx"
         );
+    }
+
+    #[test]
+    fn a_match_inside_inline_code_marks_the_whole_span() {
+        let terms = query_terms("attribute_not_exists で上書きを防ぐ", &Synonyms::default());
+        let shown = highlight("- `attribute_not_exists(UserId)` で上書きを防ぐ", &terms);
+        assert!(
+            shown.starts_with("- **`attribute_not_exists(UserId)`** で**上書"),
+            "{shown}"
+        );
+        let terms = query_terms("not exists", &Synonyms::default());
+        assert_eq!(
+            highlight("``a `not` b`` and `exists` and ` lone", &terms),
+            "**``a `not` b``** and **`exists`** and ` lone"
+        );
+    }
+
+    #[test]
+    fn snippets_never_pick_lines_out_of_code_blocks() {
+        let text = "- 条件付き書き込みは `attribute_not_exists` で上書きを防ぐ\n\n```sh\naws dynamodb update-item \\\n  --condition-expression \"attribute_not_exists(UserId)\"\n```\n\nDynamoDB は楽観的ロックにも使える。\n";
+        let terms = query_terms("DynamoDB の条件付き書き込みで update-item", &Synonyms::default());
+        let shown = snippet(text, &terms, 2);
+        assert!(!shown.contains("aws ") && !shown.contains("--condition"), "{shown}");
+        assert!(shown.contains("**条件"), "{shown}");
+        assert!(shown.contains("**DynamoDB**"), "{shown}");
     }
 
     #[test]

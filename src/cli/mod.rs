@@ -1,6 +1,7 @@
 //! Command-line arguments and the commands they run. Each command reads its input, calls the core and
 //! hands the result to `render`; nothing here decides what an answer is.
 
+mod echo;
 mod quiz;
 mod render;
 mod serve;
@@ -55,14 +56,15 @@ enum Command {
     },
     /// Show the note sections that answer a question.
     Ask {
-        /// How many sections to show.
-        #[arg(long, value_name = "N")]
-        top: Option<usize>,
+        /// How many sections to show (1 or more).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        top: Option<u16>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
-        /// The question, in any words.
-        #[arg(required = true, num_args = 1.., value_name = "QUERY")]
+        /// The question, in any words. Everything from its first word on is the query, even words that
+        /// start with `-` (a pasted bullet or `---`).
+        #[arg(required = true, num_args = 1.., value_name = "QUERY", trailing_var_arg = true, allow_hyphen_values = true)]
         query: Vec<String>,
     },
     /// Rank the choices of a multiple-choice question by the evidence in the notes.
@@ -101,7 +103,13 @@ struct App {
 }
 
 pub fn run() -> Result<ExitCode> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return Ok(argument_error(error)),
+    };
+    if !matches!(cli.command, Command::Serve(_)) {
+        die_quietly_on_closed_pipe();
+    }
     let mut config =
         Config::load(cli.global.config.as_deref(), |key| std::env::var(key).ok()).context("loading settings")?;
     if let Some(notes) = cli.global.notes {
@@ -116,7 +124,7 @@ pub fn run() -> Result<ExitCode> {
     let context = App { config };
     match cli.command {
         Command::Index { force } => index_command(&context, force),
-        Command::Ask { top, json, query } => ask_command(&context, top, json, &query.join(" ")),
+        Command::Ask { top, json, query } => ask_command(&context, top.map(usize::from), json, &query.join(" ")),
         Command::Answer { json, file } => answer_command(&context, json, file.as_deref()),
         Command::Check { coverage, generated } => check_command(&context, coverage, generated),
         Command::Quiz(args) => quiz::quiz_command(&context, args),
@@ -124,6 +132,38 @@ pub fn run() -> Result<ExitCode> {
         Command::Stats(args) => quiz::stats_command(&context, args),
         Command::Flags => quiz::flags_command(&context),
         Command::Serve(args) => serve::serve_command(&context, args),
+    }
+}
+
+/// Prints a command-line error (or the help and version, which clap reports the same way) and gives its
+/// exit status. An error that would echo a long argument shows only its first line (see `echo`).
+fn argument_error(error: clap::Error) -> ExitCode {
+    let code = ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    let rendered = error.render().to_string();
+    let shown = echo::without_long_echoes(&rendered, std::env::args());
+    if shown == rendered {
+        let _ = error.print();
+    } else {
+        eprint!("{shown}");
+    }
+    code
+}
+
+/// `message` as an error may show it: no argument echoed longer than a line.
+pub fn error_message(message: &str) -> String {
+    echo::without_long_echoes(message, std::env::args())
+}
+
+/// The terminal commands end at once, silently, when their output is closed (`tsumiage ask … | head -1`):
+/// SIGPIPE's default action, as `cat` and `grep` have; the shell sees status 141. Rust ignores SIGPIPE,
+/// which turns every later `println!` into a panic. `serve` keeps ignoring it: a client closing its socket
+/// must never end the bot.
+fn die_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once, on the main thread, before any other thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

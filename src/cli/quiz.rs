@@ -101,13 +101,19 @@ fn user_name(given: Option<String>) -> String {
 fn open_store(app: &App) -> Result<SqliteStore> {
     let path = &app.config.paths.store;
     let mut store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
+    close_interrupted(app, &mut store)?;
+    Ok(store)
+}
+
+/// Closes the sessions of quizzes whose process died (their answers are kept), and says so.
+fn close_interrupted(app: &App, store: &mut SqliteStore) -> Result<()> {
     let closed = store
         .close_interrupted_sessions(Timestamp::now(), &still_running)
         .context("closing interrupted sessions")?;
     if !closed.is_empty() {
         eprintln!("{}", render::interrupted_closed(app.locale(), closed.len()));
     }
-    Ok(store)
+    Ok(())
 }
 
 /// The authored questions.
@@ -162,6 +168,10 @@ pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
     }
     let mut store = open_store(app)?;
     let settings = settings(questions.len(), args.seconds);
+    println!(
+        "{}",
+        render::quiz_intro(app.locale(), settings.question_count, settings.time_limit_ms / 1000)
+    );
     play(app, &mut store, questions, settings, &user_name(args.user))
 }
 
@@ -204,14 +214,33 @@ pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let settings = settings(questions.len(), args.seconds);
+    println!(
+        "{}",
+        render::review_intro(app.locale(), settings.question_count, settings.time_limit_ms / 1000)
+    );
     play(app, &mut store, questions, settings, &name)
 }
 
+/// A player the store does not know is reported, never created (nor is the store file): nothing is
+/// written then. For a known player, quizzes a dead process left open are closed first, so they count.
 pub fn stats_command(app: &App, args: UserArgs) -> Result<ExitCode> {
-    let mut store = open_store(app)?;
     let name = user_name(args.user);
+    let path = &app.config.paths.store;
+    let store = if path.exists() {
+        Some(SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?)
+    } else {
+        None
+    };
+    let user = match &store {
+        Some(store) => store.find_user(&name)?,
+        None => None,
+    };
+    let (Some(mut store), Some(user)) = (store, user) else {
+        eprintln!("{}", render::unknown_player(app.locale(), &name, path));
+        return Ok(ExitCode::FAILURE);
+    };
+    close_interrupted(app, &mut store)?;
     let now = Timestamp::now();
-    let user = store.user(&name, now)?;
     let stats = store.stats(user, now)?;
     let misses = store.recent_misses(user, 5)?;
     print!("{}", render::stats(app.locale(), &name, &stats, &misses));
@@ -291,10 +320,6 @@ fn play(
         asked: 0,
         terminal: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
     };
-    println!(
-        "{}",
-        render::quiz_intro(app.locale(), settings.question_count, settings.time_limit_ms / 1000)
-    );
     let (mut session, events) = QuizSession::start(questions, settings, now);
     session.handle(
         Input::Join {

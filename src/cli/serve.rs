@@ -1,6 +1,7 @@
 //! `tsumiage serve`: the Discord bot. Reads the token (never logged), loads the notes and the store, and
 //! runs the gateway client or, with `--http ADDR`, the HTTP interactions endpoint, until SIGINT/SIGTERM.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -51,11 +52,15 @@ async fn shutdown_signal() {
 }
 
 pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
+    // Logs go to stderr (stdout stays free), coloured only when stderr is a terminal: a log file or a
+    // journal gets plain lines.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let token = secret("DISCORD_TOKEN")?;
     let verifier = match args.http {
@@ -89,15 +94,31 @@ pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
         if !closed.is_empty() {
             tracing::info!(count = closed.len(), "closed quizzes interrupted by the last stop");
         }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let shutdown = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
+        // Before serving: the API base must answer and accept the token (a rejected token ends here).
+        tokio::select! {
+            reached = bot.reach_discord() => reached?,
+            () = shutdown() => return Ok(()),
+        }
         match (args.http, verifier) {
             (Some(addr), Some(verifier)) => {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("listening on {addr}"))?;
                 tracing::info!(%addr, "serving HTTP interactions");
-                tsumiage::discord::http::run(bot, verifier, listener, shutdown_signal()).await
+                tsumiage::discord::http::run(bot, verifier, listener, shutdown()).await
             }
-            _ => tsumiage::discord::gateway::run(bot, &token, shutdown_signal()).await,
+            _ => tsumiage::discord::gateway::run(bot, &token, shutdown()).await,
         }
     })?;
     tracing::info!("stopped");

@@ -229,12 +229,12 @@ impl DailyHost for Bot {
             .ok_or_else(|| anyhow::anyhow!("Discord returned no message id"))?
             .to_string();
         if schedule.thread {
-            // Best effort: the post stands without its thread.
+            // Best effort, in the background: the post stands, and is recorded as sent at once, however
+            // slow or failing the thread route is.
             let name = render::truncate(&format!("📅 {slot_id} {}", question.stem), 100);
             let route = format!("/channels/{}/messages/{id}/threads", schedule.channel);
-            if let Err(error) = self.rest.post(&route, &json!({"name": name})).await {
-                tracing::warn!("opening the daily discussion thread failed: {error}");
-            }
+            self.rest
+                .post_in_background(route, json!({"name": name}), "opening the daily discussion thread");
         }
         Ok(id)
     }

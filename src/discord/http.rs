@@ -1,11 +1,13 @@
 //! The HTTP interactions transport (`tsumiage serve --http ADDR`): Discord POSTs each interaction, signed
-//! with Ed25519 over timestamp ‖ body. A missing or bad signature gets 401 (Discord tests this on purpose);
-//! a PING gets PONG; everything else goes to the same handlers as the gateway, and the first response is
-//! the HTTP response's body.
+//! with Ed25519 over timestamp ‖ body. A missing or bad signature gets 401 (Discord tests this on purpose),
+//! and so does a timestamp further than `discord.http_timestamp_window_secs` from this machine's clock (a
+//! stale or pre-signed request); a PING gets PONG; everything else goes to the same handlers as the
+//! gateway, and the first response is the HTTP response's body. An interaction id seen again inside the
+//! window (a replay) is not run again: it gets the first response once more (see `replay`).
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -17,12 +19,21 @@ use serde_json::{Value, json};
 use serenity::interactions_endpoint::Verifier;
 use tokio::net::TcpListener;
 
+use super::replay::{Handled, Seen};
 use super::{Bot, FirstReply, handle};
+
+/// The most interaction ids remembered for replay detection (the oldest are forgotten first).
+const REMEMBERED_IDS: usize = 4096;
+/// How long a replay waits for the first request's response (Discord waits 3 s for one).
+const REPLAY_WAIT: Duration = Duration::from_secs(3);
 
 #[derive(Clone)]
 struct Endpoint {
     bot: Arc<Bot>,
     verifier: Arc<Verifier>,
+    /// Seconds a request's timestamp may differ from this machine's clock.
+    window_secs: i64,
+    handled: Arc<Mutex<Handled>>,
 }
 
 /// Reads a hex public key (64 hex digits).
@@ -40,9 +51,15 @@ pub fn verifier(public_key_hex: &str) -> anyhow::Result<Verifier> {
 }
 
 pub fn router(bot: Arc<Bot>, verifier: Verifier) -> Router {
+    let window = bot.config.discord.http_timestamp_window_secs;
     let endpoint = Endpoint {
         bot,
         verifier: Arc::new(verifier),
+        window_secs: i64::try_from(window).unwrap_or(i64::MAX),
+        handled: Arc::new(Mutex::new(Handled::new(
+            Duration::from_secs(window.saturating_mul(2)),
+            REMEMBERED_IDS,
+        ))),
     };
     Router::new()
         .route("/", post(interaction))
@@ -76,6 +93,14 @@ pub async fn run(
     Ok(())
 }
 
+/// Whether a request's `X-Signature-Timestamp` (Unix seconds) is within `window_secs` of `now_secs`.
+fn timestamp_is_fresh(timestamp: &str, now_secs: i64, window_secs: i64) -> bool {
+    timestamp
+        .trim()
+        .parse::<i64>()
+        .is_ok_and(|at| now_secs.abs_diff(at) <= window_secs.unsigned_abs())
+}
+
 async fn interaction(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(signature), Some(timestamp)) = (header("x-signature-ed25519"), header("x-signature-timestamp")) else {
@@ -84,12 +109,28 @@ async fn interaction(State(endpoint): State<Endpoint>, headers: HeaderMap, body:
     if endpoint.verifier.verify(signature, timestamp, &body).is_err() {
         return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
     }
+    let now_secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    if !timestamp_is_fresh(timestamp, now_secs, endpoint.window_secs) {
+        tracing::debug!(
+            timestamp,
+            now_secs,
+            "refused a request whose timestamp is outside the window"
+        );
+        return (
+            StatusCode::UNAUTHORIZED,
+            "request timestamp outside the accepted window",
+        )
+            .into_response();
+    }
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
         return (StatusCode::BAD_REQUEST, "not JSON").into_response();
     };
     if value["type"].as_u64() == Some(1) {
         return axum::Json(json!({"type": 1})).into_response();
     }
+    let id = value["id"].as_str().unwrap_or_default().to_string();
     let interaction = match serde_json::from_value::<serenity::all::Interaction>(value) {
         Ok(interaction) => interaction,
         Err(error) => {
@@ -97,10 +138,32 @@ async fn interaction(State(endpoint): State<Endpoint>, headers: HeaderMap, body:
             return (StatusCode::BAD_REQUEST, "unreadable interaction").into_response();
         }
     };
+    let seen = endpoint
+        .handled
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .see(&id, Instant::now());
+    let published = match seen {
+        Seen::Replay(mut first) => {
+            tracing::info!(interaction = %id, "replayed interaction: sent its first response again, not run again");
+            let response = tokio::time::timeout(REPLAY_WAIT, first.wait_for(Option::is_some))
+                .await
+                .ok()
+                .and_then(|found| found.ok().map(|r| r.clone().flatten()));
+            return reply_response(response.flatten());
+        }
+        Seen::First(published) => published,
+    };
     let (sender, receiver) = tokio::sync::oneshot::channel();
     tokio::spawn(handle(endpoint.bot.clone(), interaction, FirstReply::Http(sender)));
-    match receiver.await {
-        Ok(reply) => axum::Json(reply).into_response(),
-        Err(_) => StatusCode::NO_CONTENT.into_response(),
+    let reply = receiver.await.ok();
+    published.send_replace(Some(reply.clone()));
+    reply_response(reply)
+}
+
+fn reply_response(reply: Option<Value>) -> Response {
+    match reply {
+        Some(reply) => axum::Json(reply).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
     }
 }

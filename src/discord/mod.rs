@@ -10,6 +10,7 @@ mod handler;
 pub mod http;
 mod quiz;
 pub mod render;
+mod replay;
 pub mod rest;
 
 use std::path::PathBuf;
@@ -123,6 +124,18 @@ impl Drop for InFlight<'_> {
 }
 
 impl Bot {
+    /// Start-up: waits until Discord's API answers with this bot's token (see
+    /// `Rest::wait_until_reachable`); an error when the token is rejected, which no retry can fix.
+    pub async fn reach_discord(&self) -> anyhow::Result<()> {
+        self.rest.wait_until_reachable().await.map_err(|error| match error {
+            rest::RestError::Status { status: 401, .. } => anyhow::anyhow!(
+                "the Discord API at {} rejected the token (401 Unauthorized): check DISCORD_TOKEN",
+                self.rest.base()
+            ),
+            other => anyhow::Error::new(other),
+        })
+    }
+
     pub fn new(config: Config, library: Library, store: SqliteStore, token: &str) -> Bot {
         let rest = rest::Rest::new(config.discord.api_base.as_deref(), token);
         Bot {

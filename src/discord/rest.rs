@@ -13,6 +13,9 @@ pub const DISCORD: &str = "https://discord.com";
 const MAX_RETRIES: usize = 5;
 /// A `retry_after` longer than this is not waited for.
 const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Start-up: the first wait before trying an unreachable API base again, doubled up to `MAX_BACK_OFF`.
+const FIRST_BACK_OFF: Duration = Duration::from_secs(1);
+const MAX_BACK_OFF: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestError {
@@ -53,6 +56,22 @@ impl std::fmt::Debug for Rest {
     }
 }
 
+/// An error with its causes (`error sending request: … : Connection refused`): reqwest's own message
+/// alone does not say what went wrong. Without the URL, which is the base plus the route.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
+}
+
 /// How long a 429 asks to wait: the body's `retry_after` (float seconds), else the `Retry-After` header.
 pub fn retry_after(body: &Value, header: Option<&str>) -> Duration {
     let seconds = body["retry_after"]
@@ -76,12 +95,61 @@ impl Rest {
         }
     }
 
+    /// The API base this client talks to (never the token).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Start-up check: waits until the API base answers `GET /users/@me` with the token. While it cannot be
+    /// reached (or answers with anything but 401), says so once, naming the base, and tries again with
+    /// back-off (1 s, doubled each time, at most 60 s); the retries are logged at debug level. A 401 (the
+    /// token is rejected) is returned at once: retrying cannot fix it.
+    pub async fn wait_until_reachable(&self) -> Result<(), RestError> {
+        let mut back_off = FIRST_BACK_OFF;
+        let mut said = false;
+        loop {
+            match self.get("/users/@me").await {
+                Ok(_) => {
+                    if said {
+                        tracing::info!(base = %self.base, "reached the Discord API");
+                    }
+                    return Ok(());
+                }
+                Err(error @ RestError::Status { status: 401, .. }) => return Err(error),
+                Err(error) if !said => {
+                    said = true;
+                    tracing::warn!(
+                        "cannot reach the Discord API at {} ({error}); retrying with back-off (up to every {} s) until it answers",
+                        self.base,
+                        MAX_BACK_OFF.as_secs()
+                    );
+                }
+                Err(error) => {
+                    tracing::debug!(base = %self.base, next_try_ms = back_off.as_millis() as u64, "still cannot reach the Discord API: {error}");
+                }
+            }
+            tokio::time::sleep(back_off).await;
+            back_off = (back_off * 2).min(MAX_BACK_OFF);
+        }
+    }
+
     pub async fn get(&self, route: &str) -> Result<Value, RestError> {
         self.call(Method::GET, route, None).await
     }
 
     pub async fn post(&self, route: &str, body: &Value) -> Result<Value, RestError> {
         self.call(Method::POST, route, Some(body)).await
+    }
+
+    /// POSTs on a task of its own, for a best-effort request nothing waits for: a failure is logged as
+    /// `what failed: …`.
+    pub fn post_in_background(&self, route: String, body: Value, what: &'static str) {
+        let rest = self.clone();
+        tokio::spawn(async move {
+            if let Err(error) = rest.post(&route, &body).await {
+                tracing::warn!("{what} failed: {error}");
+            }
+        });
     }
 
     pub async fn patch(&self, route: &str, body: &Value) -> Result<Value, RestError> {
@@ -110,7 +178,7 @@ impl Rest {
             }
             let response = request.send().await.map_err(|e| RestError::Transport {
                 route: shown.clone(),
-                detail: e.without_url().to_string(),
+                detail: with_causes(&e.without_url()),
             })?;
             let status = response.status().as_u16();
             let header = response
@@ -120,7 +188,7 @@ impl Rest {
                 .map(str::to_string);
             let bytes = response.bytes().await.map_err(|e| RestError::Transport {
                 route: shown.clone(),
-                detail: e.without_url().to_string(),
+                detail: with_causes(&e.without_url()),
             })?;
             let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             if status == 429 {

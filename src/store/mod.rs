@@ -305,6 +305,8 @@ pub trait Store {
     fn user(&mut self, name: &str, now: Timestamp) -> Result<UserId>;
     /// The name of a user id (`None` for an unknown id).
     fn user_name(&self, user: UserId) -> Result<Option<String>>;
+    /// The id of a user by name, without creating one (`None` for an unknown name).
+    fn find_user(&self, name: &str) -> Result<Option<UserId>>;
 
     /// Starts a session; refused with `ChannelBusy` while another one is unfinished in the same channel.
     fn start_session(&mut self, session: &NewSession) -> Result<SessionId>;

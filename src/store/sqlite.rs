@@ -838,6 +838,13 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn find_user(&self, name: &str) -> Result<Option<UserId>> {
+        Ok(self
+            .connection
+            .query_row("SELECT id FROM users WHERE name = ?1", [name], |row| row.get(0))
+            .optional()?)
+    }
+
     fn user_name(&self, user: UserId) -> Result<Option<String>> {
         Ok(self
             .connection

@@ -3,6 +3,7 @@
 
 mod answer_eval;
 mod cli;
+mod cli_edges;
 mod discord;
 mod quiz;
 mod retrieval;

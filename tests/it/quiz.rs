@@ -57,18 +57,19 @@ fn a_full_quiz_plays_through_stdin_and_ends_with_a_summary() {
     assert!(stdout.contains("== Results ==\n1. alice  score 3/3\n"), "{stdout}");
     assert!(!stdout.contains("Missed:"), "{stdout}");
 
-    // `--store` points elsewhere: a fresh store knows nothing of alice.
+    // `--store` points elsewhere: no store there knows alice, and `stats` creates nothing.
     let elsewhere = workspace.run(&["--store", "other/s.sqlite", "stats", "--user", "alice"], "");
+    assert_eq!(elsewhere.status.code(), Some(1));
     assert!(
-        text(&elsewhere.stdout).starts_with("alice: 0 answers"),
+        text(&elsewhere.stderr).contains("No player named `alice` in the store (other/s.sqlite)"),
         "{}",
-        text(&elsewhere.stdout)
+        text(&elsewhere.stderr)
     );
-    assert!(workspace.dir.path().join("other/s.sqlite").exists());
+    assert!(!workspace.dir.path().join("other").exists());
 
     let stats = workspace.run(&["stats", "--user", "alice"], "");
     assert!(
-        text(&stats.stdout).starts_with("alice: 3 answers, 3 correct (100%), 1 quizzes, 3 points\n3 cards"),
+        text(&stats.stdout).starts_with("alice: 3 answers, 3 correct (100%), 1 quiz, 3 points\n3 cards"),
         "{}",
         text(&stats.stdout)
     );
@@ -102,7 +103,10 @@ fn misses_flags_and_review() {
 
     let review = workspace.run(&["review", "--user", "bob"], "b\n");
     let stdout = text(&review.stdout);
-    assert!(stdout.contains("Quiz: 1 question, 20 s each."), "{stdout}");
+    assert!(
+        stdout.contains("Review: 1 card, 20 s each.") && !stdout.contains("Quiz:"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("✓ Correct") && stdout.contains("1. bob  score 1/1"),
         "{stdout}"
@@ -196,14 +200,14 @@ fn a_quiz_killed_mid_session_keeps_its_answer_once_and_is_closed_on_restart() {
         text(&stats.stderr)
     );
     assert!(
-        text(&stats.stdout).starts_with("kim: 1 answers, 1 correct (100%), 1 quizzes, 1 points"),
+        text(&stats.stdout).starts_with("kim: 1 answer, 1 correct (100%), 1 quiz, 1 point"),
         "{}",
         text(&stats.stdout)
     );
     let again = workspace.run(&["stats", "--user", "kim"], "");
     assert!(!text(&again.stderr).contains("interrupted"), "{}", text(&again.stderr));
     assert!(
-        text(&again.stdout).starts_with("kim: 1 answers, 1 correct (100%), 1 quizzes, 1 points"),
+        text(&again.stdout).starts_with("kim: 1 answer, 1 correct (100%), 1 quiz, 1 point"),
         "{}",
         text(&again.stdout)
     );

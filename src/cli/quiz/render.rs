@@ -24,6 +24,37 @@ pub fn quiz_intro(locale: Locale, count: usize, seconds: i64) -> String {
     }
 }
 
+/// The header of `review`: cards due and recent misses, not a quiz.
+pub fn review_intro(locale: Locale, count: usize, seconds: i64) -> String {
+    match locale {
+        Locale::Ja => format!(
+            "復習: {count} 問、各 {seconds} 秒。選択肢の記号 (例: b、2 つなら a,c) を入力。!flag 理由 で問題を報告、!stop で終了。"
+        ),
+        Locale::En => format!(
+            "Review: {}, {seconds} s each. Type the letter of your choice (a,c for two). `!flag reason` reports a question, `!stop` ends.",
+            counted(count as u64, "card", "cards")
+        ),
+    }
+}
+
+/// `1 card`, `2 cards`: English plurals (Japanese counters do not change).
+pub fn counted(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+pub fn unknown_player(locale: Locale, name: &str, store: &Path) -> String {
+    match locale {
+        Locale::Ja => format!(
+            "プレイヤー「{name}」の記録はありません ({})。`--user` の名前を確かめてください。",
+            store.display()
+        ),
+        Locale::En => format!(
+            "No player named `{name}` in the store ({}): check the name given to `--user`.",
+            store.display()
+        ),
+    }
+}
+
 pub fn question(locale: Locale, index: usize, total: usize, question: &QuizQuestion, seconds: i64) -> String {
     let mut out = String::new();
     let generated = if question.generated {
@@ -231,8 +262,13 @@ pub fn stats(locale: Locale, name: &str, stats: &UserStats, misses: &[String]) -
         ),
         Locale::En => writeln!(
             out,
-            "{name}: {} answers, {} correct ({rate:.0}%), {} quizzes, {} points\n{} cards ({} due)",
-            stats.attempts, stats.correct, stats.sessions, stats.points, stats.cards, stats.due_cards
+            "{name}: {}, {} correct ({rate:.0}%), {}, {}\n{} ({} due)",
+            counted(stats.attempts, "answer", "answers"),
+            stats.correct,
+            counted(stats.sessions, "quiz", "quizzes"),
+            counted(stats.points, "point", "points"),
+            counted(stats.cards, "card", "cards"),
+            stats.due_cards
         ),
     };
     if !misses.is_empty() {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
 
+use super::process::ServeProcess;
 use super::server::FakeDiscord;
 use super::{WAIT, bot, config, slash};
 
@@ -31,21 +32,44 @@ pub(super) fn public_key_hex() -> String {
         .collect()
 }
 
-const TIMESTAMP: &str = "1767225600";
+/// A request's signature headers: the Unix-seconds timestamp and the hex Ed25519 signature.
+#[derive(Clone)]
+pub(super) struct Signed {
+    timestamp: String,
+    signature: String,
+}
 
-/// Posts `body` to an interactions endpoint as Discord does (signed when `signature` is given); returns
-/// the status and the reply body.
+impl Signed {
+    /// Some signature (not a valid one) with the current timestamp.
+    pub(super) fn garbage(signature: &str) -> Signed {
+        Signed {
+            timestamp: now_secs().to_string(),
+            signature: signature.to_string(),
+        }
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Posts `body` to an interactions endpoint as Discord does (with the signature headers when `signed` is
+/// given); returns the status and the reply body.
 pub(super) async fn post_signed(
     client: &reqwest::Client,
     url: &str,
     body: &Value,
-    signature: Option<String>,
+    signed: Option<Signed>,
 ) -> (u16, Value) {
     let body = body.to_string();
     let mut request = client.post(url).body(body.clone());
-    request = request.header("x-signature-timestamp", TIMESTAMP);
-    if let Some(signature) = signature {
-        request = request.header("x-signature-ed25519", signature);
+    if let Some(signed) = signed {
+        request = request
+            .header("x-signature-timestamp", signed.timestamp)
+            .header("x-signature-ed25519", signed.signature);
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
@@ -53,14 +77,27 @@ pub(super) async fn post_signed(
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-/// Discord's signature of `body`: Ed25519 over timestamp ‖ body.
-pub(super) fn sign(key: &SigningKey, body: &Value) -> String {
-    let message = format!("{TIMESTAMP}{body}");
-    key.sign(message.as_bytes())
+/// Discord's signature of `body` now: Ed25519 over timestamp ‖ body.
+pub(super) fn sign(key: &SigningKey, body: &Value) -> Signed {
+    sign_at(key, body, now_secs())
+}
+
+/// As `sign`, with the timestamp `at` (Unix seconds).
+pub(super) fn sign_at(key: &SigningKey, body: &Value, at: i64) -> Signed {
+    sign_with_timestamp(key, body, &at.to_string())
+}
+
+/// As `sign`, with any timestamp header.
+fn sign_with_timestamp(key: &SigningKey, body: &Value, timestamp: &str) -> Signed {
+    let timestamp = timestamp.to_string();
+    let message = format!("{timestamp}{body}");
+    let signature = key
+        .sign(message.as_bytes())
         .to_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect();
+    Signed { timestamp, signature }
 }
 
 async fn endpoint() -> Endpoint {
@@ -89,11 +126,11 @@ async fn endpoint() -> Endpoint {
 }
 
 impl Endpoint {
-    async fn post(&self, body: &Value, signature: Option<String>) -> (u16, Value) {
-        post_signed(&self.client, &self.url, body, signature).await
+    async fn post(&self, body: &Value, signed: Option<Signed>) -> (u16, Value) {
+        post_signed(&self.client, &self.url, body, signed).await
     }
 
-    fn sign(&self, body: &Value) -> String {
+    fn sign(&self, body: &Value) -> Signed {
         sign(&self.key, body)
     }
 }
@@ -109,8 +146,11 @@ async fn signed_ping_gets_pong_bad_signatures_get_401_and_a_signed_ask_is_answer
     // A signature of another body, a garbage signature, none at all: 401 each.
     let other = json!({"type": 1, "x": 1});
     assert_eq!(endpoint.post(&ping, Some(endpoint.sign(&other))).await.0, 401);
-    assert_eq!(endpoint.post(&ping, Some("00".repeat(64))).await.0, 401);
-    assert_eq!(endpoint.post(&ping, Some("zz".into())).await.0, 401);
+    assert_eq!(
+        endpoint.post(&ping, Some(Signed::garbage(&"00".repeat(64)))).await.0,
+        401
+    );
+    assert_eq!(endpoint.post(&ping, Some(Signed::garbage("zz"))).await.0, 401);
     assert_eq!(endpoint.post(&ping, None).await.0, 401);
 
     let ask = slash(
@@ -123,4 +163,104 @@ async fn signed_ping_gets_pong_bad_signatures_get_401_and_a_signed_ask_is_answer
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["type"], 4, "{reply}");
     assert!(reply["data"].to_string().contains("kinesis.md:"), "{reply}");
+}
+
+/// A free port on 127.0.0.1 (bound, then released for the process to bind).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_serve_http_refuses_stale_and_future_requests_and_runs_a_replay_once() {
+    let discord = FakeDiscord::start().await;
+    let address = format!("127.0.0.1:{}", free_port());
+    let mut serve = ServeProcess::start(
+        &["--http", &address],
+        &discord.base_url(),
+        "http-test-token-never-logged",
+        &[("DISCORD_PUBLIC_KEY", &public_key_hex())],
+    );
+    let url = format!("http://{address}/interactions");
+    let client = reqwest::Client::new();
+    let key = signing_key();
+    let ping =
+        json!({"id": "1", "application_id": super::server::APPLICATION_ID, "type": 1, "token": "t", "version": 1});
+    // Up once a signed PING gets its PONG.
+    let started = std::time::Instant::now();
+    loop {
+        let sent = client
+            .post(&url)
+            .header("x-signature-timestamp", now_secs().to_string())
+            .send()
+            .await;
+        if sent.is_ok() {
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "serve --http never listened:\n{}",
+            serve.stderr()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let now = now_secs();
+    assert_eq!(
+        post_signed(&client, &url, &ping, Some(sign_at(&key, &ping, now))).await,
+        (200, json!({"type": 1}))
+    );
+    for (what, signed) in [
+        ("600 s old", sign_at(&key, &ping, now - 600)),
+        ("an hour ahead", sign_at(&key, &ping, now + 3600)),
+        ("not a number", sign_with_timestamp(&key, &ping, "soon")),
+    ] {
+        let (status, reply) = post_signed(&client, &url, &ping, Some(signed)).await;
+        assert_eq!(status, 401, "{what}: {reply}");
+    }
+
+    // An exact replay (same body, signature and timestamp) of a `/quiz start` gets the first response again
+    // and starts nothing: run twice, the second would answer that a quiz is already running.
+    let start = slash(
+        &discord,
+        "1002",
+        "quiz",
+        json!([{"name": "start", "type": 1, "options": [{"name": "seconds", "type": 4, "value": 120}]}]),
+    );
+    let signed = sign(&key, &start);
+    let first = post_signed(&client, &url, &start, Some(signed.clone())).await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    let replayed = post_signed(&client, &url, &start, Some(signed)).await;
+    assert_eq!(replayed, first);
+    let posted = format!("/api/v10/channels/{}/messages", super::server::CHANNEL_ID);
+    discord
+        .wait_for("the first question", WAIT, |r| {
+            r.iter().find(|r| r.method == "POST" && r.path == posted).map(|_| ())
+        })
+        .await;
+    // A fresh `/quiz start` (a new id) does run, and is refused: the quiz above is the channel's only one.
+    let again = slash(
+        &discord,
+        "1002",
+        "quiz",
+        json!([{"name": "start", "type": 1, "options": []}]),
+    );
+    let refused = post_signed(&client, &url, &again, Some(sign(&key, &again))).await;
+    assert_eq!(refused.0, 200);
+    assert_ne!(refused.1, first.1, "a new interaction runs");
+
+    let status = serve.terminate(WAIT).await;
+    let log = serve.stderr();
+    assert!(status.success(), "{status}:\n{log}");
+    assert!(log.contains("replayed interaction"), "{log}");
+    assert_eq!(serve.stdout(), "", "logs belong on stderr");
+    assert_eq!(
+        discord.count_requests(|r| r.method == "POST"
+            && r.path == posted
+            && r.body["components"].to_string().contains("\"q:")),
+        1
+    );
+    assert!(!log.contains("http-test-token-never-logged"));
 }

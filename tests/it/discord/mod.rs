@@ -5,10 +5,13 @@
 mod admin;
 mod bot;
 mod daily;
+mod daily_thread;
 mod http;
 mod lifecycle;
+mod process;
 mod replicas;
 pub mod server;
+mod startup;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

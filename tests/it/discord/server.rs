@@ -25,6 +25,8 @@ pub const APPLICATION_ID: &str = "800000000000000001";
 pub const BOT_USER_ID: &str = "800000000000000002";
 pub const GUILD_ID: &str = "810000000000000001";
 pub const CHANNEL_ID: &str = "820000000000000001";
+/// A bot token this Discord rejects with 401 on every route, as Discord does a revoked token.
+pub const REJECTED_TOKEN: &str = "rejected-token-never-logged";
 
 /// One request as the server received it.
 #[derive(Debug, Clone)]
@@ -55,6 +57,10 @@ struct Shared {
     requests: Mutex<Vec<Recorded>>,
     changed: Notify,
     rate_limits: Mutex<Vec<(String, f64)>>,
+    /// Requests whose path contains the part are refused with the status and Discord's error body.
+    failures: Mutex<Vec<(String, u16)>>,
+    /// Threads started from messages, in order (a thread's id is its message's).
+    threads: Mutex<Vec<Value>>,
     gateway: Mutex<Gateway>,
     next_id: AtomicU64,
     capture: Option<PathBuf>,
@@ -92,6 +98,8 @@ impl FakeDiscord {
             requests: Mutex::new(Vec::new()),
             changed: Notify::new(),
             rate_limits: Mutex::new(Vec::new()),
+            failures: Mutex::default(),
+            threads: Mutex::default(),
             gateway: Mutex::new(Gateway::default()),
             next_id: AtomicU64::new(900_000_000_000_000_000),
             capture,
@@ -139,6 +147,16 @@ impl FakeDiscord {
             .lock()
             .unwrap()
             .push((path_part.to_string(), retry_after));
+    }
+
+    /// The next request whose path contains `path_part` is refused with `status` (403: Missing Permissions,
+    /// as Discord answers a bot that may not create threads), and not carried out.
+    pub fn fail_next(&self, path_part: &str, status: u16) {
+        self.shared
+            .failures
+            .lock()
+            .unwrap()
+            .push((path_part.to_string(), status));
     }
 
     /// The next request whose path contains `path_part` is carried out at once but answered only after
@@ -270,6 +288,11 @@ impl FakeDiscord {
             .unwrap_or_default()
     }
 
+    /// The threads started from messages, oldest first.
+    pub fn threads(&self) -> Vec<Value> {
+        self.shared.threads.lock().unwrap().clone()
+    }
+
     pub fn commands(&self) -> Value {
         self.shared.commands.lock().unwrap().clone()
     }
@@ -301,6 +324,10 @@ fn message(shared: &Shared, id: &str, channel_id: &str, body: &Value) -> Value {
 async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let rejected = request
+        .headers()
+        .get("authorization")
+        .is_some_and(|h| h.as_bytes() == format!("Bot {REJECTED_TOKEN}").as_bytes());
     let bytes: Bytes = axum::body::to_bytes(request.into_body(), 1 << 24)
         .await
         .unwrap_or_default();
@@ -327,12 +354,27 @@ async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
             .position(|(part, _)| path.contains(part.as_str()))
             .map(|i| limits.remove(i).1)
     };
-    let (status, reply) = match limited {
-        Some(retry_after) => (
+    let failed = {
+        let mut failures = shared.failures.lock().unwrap();
+        failures
+            .iter()
+            .position(|(part, _)| path.contains(part.as_str()))
+            .map(|i| failures.remove(i).1)
+    };
+    let (status, reply) = match (limited, failed) {
+        (Some(retry_after), _) => (
             StatusCode::TOO_MANY_REQUESTS,
             json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": false}),
         ),
-        None => route(&shared, &method, &path, &body),
+        (None, _) if rejected => (
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "401: Unauthorized", "code": 0}),
+        ),
+        (None, Some(status)) => (
+            StatusCode::from_u16(status).unwrap(),
+            json!({"message": "Missing Permissions", "code": 50013}),
+        ),
+        (None, None) => route(&shared, &method, &path, &body),
     };
     shared.requests.lock().unwrap().push(Recorded {
         method: method.to_string(),
@@ -444,8 +486,49 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &Value) -> (StatusC
             (StatusCode::OK, Value::Array(newest_first))
         }
         ("PATCH", ["channels", channel, "messages", id]) => (StatusCode::OK, message(shared, id, channel, body)),
+        ("POST", ["channels", channel, "messages", id, "threads"]) => start_thread(shared, channel, id, body),
         _ => (StatusCode::NOT_FOUND, json!({"message": "404: Not Found", "code": 0})),
     }
+}
+
+/// `POST /channels/{channel}/messages/{message}/threads` (Start Thread from Message): the thread takes the
+/// message's id; the message must exist, have no thread yet, and the name be 1 to 100 characters.
+fn start_thread(shared: &Shared, channel: &str, message_id: &str, body: &Value) -> (StatusCode, Value) {
+    let exists = shared
+        .channels
+        .lock()
+        .unwrap()
+        .get(channel)
+        .is_some_and(|messages| messages.iter().any(|m| m["id"] == message_id));
+    if !exists {
+        return (
+            StatusCode::NOT_FOUND,
+            json!({"message": "Unknown Message", "code": 10008}),
+        );
+    }
+    let name = body["name"].as_str().unwrap_or_default();
+    if !(1..=100).contains(&name.chars().count()) {
+        return (
+            StatusCode::BAD_REQUEST,
+            json!({"message": "Invalid Form Body", "code": 50035}),
+        );
+    }
+    let mut threads = shared.threads.lock().unwrap();
+    if threads.iter().any(|t| t["id"] == message_id) {
+        return (
+            StatusCode::BAD_REQUEST,
+            json!({"message": "A thread has already been created for this message", "code": 160004}),
+        );
+    }
+    let thread = json!({
+        "id": message_id, "type": 11, "flags": 0, "guild_id": GUILD_ID, "parent_id": channel, "name": name,
+        "owner_id": BOT_USER_ID, "last_message_id": null, "rate_limit_per_user": 0, "message_count": 0,
+        "member_count": 1, "total_message_sent": 0,
+        "thread_metadata": {"archived": false, "auto_archive_duration": 1440, "locked": false,
+                            "archive_timestamp": "2026-01-01T00:00:00.000000+00:00", "create_timestamp": null},
+    });
+    threads.push(thread.clone());
+    (StatusCode::CREATED, thread)
 }
 
 async fn gateway(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -> Response {
