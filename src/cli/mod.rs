@@ -124,7 +124,11 @@ pub fn run() -> Result<ExitCode> {
     let context = App { config };
     match cli.command {
         Command::Index { force } => index_command(&context, force),
-        Command::Ask { top, json, query } => ask_command(&context, top.map(usize::from), json, &query.join(" ")),
+        Command::Ask { top, json, query } => {
+            let (query, trailing) = split_trailing_options(query)?;
+            let top = trailing.top.or(top.map(usize::from));
+            ask_command(&context, top, json || trailing.json, &query.join(" "))
+        }
         Command::Answer { json, file } => answer_command(&context, json, file.as_deref()),
         Command::Check { coverage, generated } => check_command(&context, coverage, generated),
         Command::Quiz(args) => quiz::quiz_command(&context, args),
@@ -228,6 +232,43 @@ fn index_command(context: &App, force: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ask`'s options written after the query.
+#[derive(Debug, Default, PartialEq)]
+struct TrailingOptions {
+    top: Option<usize>,
+    json: bool,
+}
+
+/// Takes `--json`, `--top N` and `--top=N` off the end of `ask`'s query words. The query swallows every
+/// word from its first one on (so a pasted `- bullet` or `---` is text, not an option), yet most tools let
+/// options follow the operands, and `ask "…" --top 3` is what people type. Only separate words that are
+/// exactly these options are taken; the query keeps at least one word.
+fn split_trailing_options(mut words: Vec<String>) -> Result<(Vec<String>, TrailingOptions)> {
+    let mut options = TrailingOptions::default();
+    let parse_top = |value: &str| -> Result<usize> {
+        match value.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => bail!("--top takes a whole number of 1 or more, not `{}`", echo::short(value)),
+        }
+    };
+    while words.len() > 1 {
+        let last = words[words.len() - 1].as_str();
+        if last == "--json" {
+            options.json = true;
+            words.pop();
+        } else if let Some(value) = last.strip_prefix("--top=") {
+            options.top = Some(parse_top(value)?);
+            words.pop();
+        } else if words.len() > 2 && words[words.len() - 2] == "--top" {
+            options.top = Some(parse_top(last)?);
+            words.truncate(words.len() - 2);
+        } else {
+            break;
+        }
+    }
+    Ok((words, options))
+}
+
 fn ask_command(context: &App, top: Option<usize>, json: bool, query: &str) -> Result<ExitCode> {
     let set = context.load_notes()?;
     report_problems(context, &set, true);
@@ -323,5 +364,41 @@ fn report_problems(context: &App, set: &NoteSet, errors_only: bool) {
     }
     if shown.len() > 10 {
         eprintln!("… {} more (run `tsumiage check`)", shown.len() - 10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn options_after_the_query_are_taken_off_its_end_and_only_there() {
+        let (query, options) = split_trailing_options(words("Kinesis の保持期間 --top 3 --json")).unwrap();
+        assert_eq!(query, words("Kinesis の保持期間"));
+        assert_eq!(
+            options,
+            TrailingOptions {
+                top: Some(3),
+                json: true
+            }
+        );
+
+        let (query, options) = split_trailing_options(words("- --top は --json の前 --top=2")).unwrap();
+        assert_eq!(query, words("- --top は --json の前"));
+        assert_eq!(options.top, Some(2));
+        assert!(!options.json);
+
+        // A query that is nothing but an option word stays a query.
+        let (query, options) = split_trailing_options(words("--json")).unwrap();
+        assert_eq!((query, options), (words("--json"), TrailingOptions::default()));
+
+        let error = split_trailing_options(words("Kinesis --top 0"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("1 or more"), "{error}");
     }
 }
