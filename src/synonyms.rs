@@ -1,9 +1,12 @@
 //! Query-time synonyms: groups of words that mean the same to a study group (`シャード, shard`,
 //! `デッドレターキュー, DLQ, dead-letter queue`). Applied when a query is built, so editing the list needs
 //! no reindex. Groups come from a user-editable file and from pairs the notes write themselves, such as
-//! `可視性タイムアウト (visibility timeout)`.
+//! `可視性タイムアウト (visibility timeout)`. The user's lists are two files of the same format, merged when
+//! loaded: the synonyms proper, and the English ↔ Japanese glossary of exam terms (`retention period,
+//! 保持期間`) that lets an English question find a Japanese section.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use crate::analysis::{Script, normalize};
 
@@ -22,6 +25,39 @@ pub struct Synonyms {
 pub struct SynonymError {
     pub line: usize,
     pub message: String,
+}
+
+/// A list of synonyms that could not be read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum SynonymFileError {
+    #[error("reading {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: SynonymError },
+}
+
+/// The user's lists (the synonyms file, the glossary) read and merged into one. A missing file is an empty
+/// list: both are optional, and a fresh checkout without a glossary still searches.
+pub fn load_lists(paths: &[&Path]) -> Result<Synonyms, SynonymFileError> {
+    let mut merged = Synonyms::default();
+    for path in paths {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => {
+                return Err(SynonymFileError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let list = Synonyms::parse(&text).map_err(|source| SynonymFileError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        merged.merge(&list);
+    }
+    Ok(merged)
 }
 
 impl Synonyms {
@@ -101,7 +137,9 @@ impl Synonyms {
             };
             for &(g, t) in candidates {
                 let term = &self.groups[g][t];
-                if normalized[at..].starts_with(term.as_str()) && whole_word_at(normalized, at, term) {
+                if normalized[at..].starts_with(term.as_str())
+                    && (whole_word_at(normalized, at, term) || plural_at(normalized, at, term))
+                {
                     match found.iter_mut().find(|(group, _)| *group == g) {
                         Some((_, terms)) if !terms.contains(&t) => terms.push(t),
                         Some(_) => {}
@@ -244,6 +282,24 @@ fn trailing(text: &str, keep: impl Fn(char) -> bool) -> String {
     chars.into_iter().collect::<String>().trim().to_string()
 }
 
+/// Whether `term`, found at byte `at` of `text`, stands there in its English plural (`shards`, `caches`,
+/// `aliases`): English questions say "items" and "partition keys" where the lists write the singular. Only
+/// for a last word of four letters or more, so that an acronym (`EB`) does not match another (`EBS`).
+fn plural_at(text: &str, at: usize, term: &str) -> bool {
+    let last_word_letters = term.rsplit(' ').next().map_or(0, |w| w.chars().count());
+    if last_word_letters < 4 || !term.is_ascii() {
+        return false;
+    }
+    let is_word_char = |c: char| c.is_alphanumeric() && !Script::of(c).is_cjk();
+    let before_ok = text[..at].chars().next_back().is_none_or(|c| !is_word_char(c));
+    let rest = &text[at + term.len()..];
+    before_ok
+        && ["s", "es"].iter().any(|suffix| {
+            rest.strip_prefix(suffix)
+                .is_some_and(|after| after.chars().next().is_none_or(|c| !is_word_char(c)))
+        })
+}
+
 /// Whether normalised `text` mentions `term`: Latin terms as whole words, others as substrings.
 pub fn mentions(text: &str, term: &str) -> bool {
     text.match_indices(term).any(|(at, _)| whole_word_at(text, at, term))
@@ -276,12 +332,33 @@ mod tests {
             ["デッドレターキュー", "dead-letter queue"]
         );
         assert_eq!(synonyms.expansions("保持期間は"), ["保持期限"]);
-        // Latin terms match whole words only.
-        assert!(synonyms.expansions("shards").is_empty());
+        // Latin terms match whole words only, or their English plural when four letters or longer.
+        assert!(synonyms.expansions("sharding").is_empty());
+        assert_eq!(synonyms.expansions("two shards"), ["シャード"]);
+        assert_eq!(synonyms.expansions("DLQs"), Vec::<String>::new());
         assert_eq!(
             synonyms.alternatives("dlq"),
             ["デッドレターキュー", "dead-letter queue"]
         );
+    }
+
+    #[test]
+    fn lists_load_merged_and_a_missing_one_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let synonyms = dir.path().join("synonyms.txt");
+        let glossary = dir.path().join("glossary.txt");
+        std::fs::write(&synonyms, "保持期間, retention period\n").unwrap();
+        std::fs::write(
+            &glossary,
+            "retention period, 保持期限\nvisibility timeout, 可視性タイムアウト\n",
+        )
+        .unwrap();
+        let merged = load_lists(&[&synonyms, &glossary, &dir.path().join("absent.txt")]).unwrap();
+        assert_eq!(merged.groups().len(), 2);
+        assert_eq!(merged.expansions("retention period"), ["保持期間", "保持期限"]);
+        std::fs::write(&glossary, "lonely\n").unwrap();
+        let error = load_lists(&[&synonyms, &glossary]).unwrap_err();
+        assert!(error.to_string().contains("glossary.txt: line 1"), "{error}");
     }
 
     #[test]
