@@ -17,6 +17,10 @@ pub struct Synonyms {
     /// (group, term) positions of every term by its first character: a query is matched in one pass
     /// over its characters instead of one substring search per term (hundreds once harvested).
     by_first_char: HashMap<char, Vec<(usize, usize)>>,
+    /// Terms reached through their group but never looked for in a query: the Japanese side of the
+    /// glossary. The glossary is there for English questions; a Japanese question already uses the notes'
+    /// words, and expanding it into English only adds noise (it cost two bank questions their section).
+    targets_only: HashSet<String>,
 }
 
 /// A line of the synonyms file that could not be used.
@@ -36,28 +40,35 @@ pub enum SynonymFileError {
     Parse { path: PathBuf, source: SynonymError },
 }
 
-/// The user's lists (the synonyms file, the glossary) read and merged into one. A missing file is an empty
-/// list: both are optional, and a fresh checkout without a glossary still searches.
-pub fn load_lists(paths: &[&Path]) -> Result<Synonyms, SynonymFileError> {
-    let mut merged = Synonyms::default();
-    for path in paths {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => {
-                return Err(SynonymFileError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
-        };
-        let list = Synonyms::parse(&text).map_err(|source| SynonymFileError::Parse {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        merged.merge(&list);
+/// The user's lists read and merged into one: the synonyms file and, when given, the English ↔ Japanese
+/// glossary (`Synonyms::glossary`). A missing file is an empty list: both are optional, and a fresh checkout
+/// without a glossary still searches.
+pub fn load_lists(synonyms: &Path, glossary: Option<&Path>) -> Result<Synonyms, SynonymFileError> {
+    let mut merged = read_list(synonyms, Synonyms::parse)?;
+    if let Some(glossary) = glossary {
+        merged.merge(&read_list(glossary, Synonyms::glossary)?);
     }
     Ok(merged)
+}
+
+fn read_list(
+    path: &Path,
+    parse: impl Fn(&str) -> Result<Synonyms, SynonymError>,
+) -> Result<Synonyms, SynonymFileError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Synonyms::default()),
+        Err(source) => {
+            return Err(SynonymFileError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    parse(&text).map_err(|source| SynonymFileError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl Synonyms {
@@ -85,14 +96,40 @@ impl Synonyms {
         Ok(synonyms)
     }
 
+    /// The English ↔ Japanese glossary: the same format as `parse`, but only its English terms are looked
+    /// for in a query; its Japanese terms are what they expand to.
+    pub fn glossary(text: &str) -> Result<Synonyms, SynonymError> {
+        let mut glossary = Synonyms::parse(text)?;
+        glossary.targets_only = glossary
+            .groups
+            .iter()
+            .flatten()
+            .filter(|term| !term.is_ascii())
+            .cloned()
+            .collect();
+        glossary.reindex();
+        Ok(glossary)
+    }
+
     /// Adds a group, merging it into an existing group that shares a term.
     pub fn add_group(&mut self, group: Vec<String>) {
+        for term in &group {
+            self.targets_only.remove(term);
+        }
         self.add_group_unindexed(group);
         self.reindex();
     }
 
-    /// Adds another list's groups (merging those that share a term), reindexing once at the end.
+    /// Adds another list's groups (merging those that share a term), reindexing once at the end. A term is
+    /// looked for in queries when either list looks for it.
     pub fn merge(&mut self, other: &Synonyms) {
+        let looked_for = |list: &Synonyms| -> HashSet<String> {
+            let terms = list.groups.iter().flatten();
+            terms.filter(|t| !list.targets_only.contains(*t)).cloned().collect()
+        };
+        let looked_for_anywhere: HashSet<String> = looked_for(self).union(&looked_for(other)).cloned().collect();
+        self.targets_only.extend(other.targets_only.iter().cloned());
+        self.targets_only.retain(|term| !looked_for_anywhere.contains(term));
         for group in &other.groups {
             self.add_group_unindexed(group.clone());
         }
@@ -121,6 +158,9 @@ impl Synonyms {
         self.by_first_char.clear();
         for (g, group) in self.groups.iter().enumerate() {
             for (t, term) in group.iter().enumerate() {
+                if self.targets_only.contains(term) {
+                    continue;
+                }
                 if let Some(first) = term.chars().next() {
                     self.by_first_char.entry(first).or_default().push((g, t));
                 }
@@ -219,6 +259,7 @@ impl Synonyms {
         let mut synonyms = Synonyms {
             groups,
             by_first_char: HashMap::new(),
+            targets_only: HashSet::new(),
         };
         synonyms.reindex();
         synonyms
@@ -353,11 +394,18 @@ mod tests {
             "retention period, 保持期限\nvisibility timeout, 可視性タイムアウト\n",
         )
         .unwrap();
-        let merged = load_lists(&[&synonyms, &glossary, &dir.path().join("absent.txt")]).unwrap();
+        let merged = load_lists(&synonyms, Some(&glossary)).unwrap();
         assert_eq!(merged.groups().len(), 2);
         assert_eq!(merged.expansions("retention period"), ["保持期間", "保持期限"]);
+        // The glossary's Japanese terms are reached from English, not looked for, unless the synonyms
+        // file looks for them too.
+        assert_eq!(merged.expansions("visibility timeout"), ["可視性タイムアウト"]);
+        assert!(merged.expansions("可視性タイムアウト").is_empty());
+        assert_eq!(merged.expansions("保持期間"), ["retention period", "保持期限"]);
+        let absent = dir.path().join("absent.txt");
+        assert_eq!(load_lists(&absent, Some(&absent)).unwrap(), Synonyms::default());
         std::fs::write(&glossary, "lonely\n").unwrap();
-        let error = load_lists(&[&synonyms, &glossary]).unwrap_err();
+        let error = load_lists(&synonyms, Some(&glossary)).unwrap_err();
         assert!(error.to_string().contains("glossary.txt: line 1"), "{error}");
     }
 

@@ -137,7 +137,7 @@ impl App {
     /// The synonyms file and the glossary, merged.
     fn synonyms(&self) -> Result<Synonyms> {
         let paths = &self.config.paths;
-        Ok(load_lists(&[&paths.synonyms, &paths.glossary])?)
+        Ok(load_lists(&paths.synonyms, Some(&paths.glossary))?)
     }
 
     /// The index for the notes, built first when missing or stale, with progress on stderr.

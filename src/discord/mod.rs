@@ -278,7 +278,7 @@ fn notes_fingerprint(dir: &std::path::Path) -> u64 {
 /// Reads and indexes the notes under `source` (blocking: run it off the async threads).
 fn build_library(source: &NotesSource) -> anyhow::Result<Library> {
     let notes = crate::notes::load_dir(&source.notes)?;
-    let synonyms = load_lists(&[&source.synonyms, &source.glossary])?;
+    let synonyms = load_lists(&source.synonyms, Some(&source.glossary))?;
     let (index, _) = NoteIndex::open_or_build(&source.index, &notes, &mut |_| {})?;
     Ok(Library::new(notes, index, synonyms))
 }

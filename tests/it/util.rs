@@ -30,8 +30,8 @@ pub fn shipped() -> &'static Shipped {
         let index = NoteIndex::in_memory(&notes).expect("index of the shipped notes");
         let synonyms_path = repo_root().join("config/synonyms.txt");
         let glossary_path = repo_root().join("config/glossary-en-ja.txt");
-        let synonyms = load_lists(&[&synonyms_path, &glossary_path]).expect("synonyms and glossary");
-        let synonyms_without_glossary = load_lists(&[&synonyms_path]).expect("synonyms");
+        let synonyms = load_lists(&synonyms_path, Some(&glossary_path)).expect("synonyms and glossary");
+        let synonyms_without_glossary = load_lists(&synonyms_path, None).expect("synonyms");
         Shipped {
             notes,
             index,
