@@ -213,6 +213,11 @@ impl Synonyms {
         found
     }
 
+    /// Whether `term` is one of the glossary's Japanese terms, which only English queries reach.
+    pub fn is_glossary_target(&self, term: &str) -> bool {
+        self.targets_only.contains(term)
+    }
+
     pub fn groups(&self) -> &[Vec<String>] {
         &self.groups
     }

@@ -199,6 +199,20 @@ fn english_questions_find_japanese_sections_through_the_glossary() {
             percent(found3, n),
             percent(found5, n)
         );
+        let held_out: Vec<&Option<usize>> = cases
+            .iter()
+            .zip(&ranks)
+            .filter(|((location, _, _), _)| location.starts_with("heldout.tsv"))
+            .map(|(_, rank)| rank)
+            .collect();
+        let held_out_ranks: Vec<Option<usize>> = held_out.into_iter().copied().collect();
+        println!(
+            "  of which held out (heldout.tsv, written before the glossary's weight was chosen): top 3 {}/{}, top 5 {}/{}",
+            within(&held_out_ranks, 3),
+            held_out_ranks.len(),
+            within(&held_out_ranks, 5),
+            held_out_ranks.len()
+        );
         if slot == 1 {
             for miss in &misses {
                 println!("  miss {miss}");
@@ -218,9 +232,9 @@ fn english_questions_find_japanese_sections_through_the_glossary() {
 }
 
 /// The English top-3 figure with the glossary must stay at or above this (percent).
-const ENGLISH_TOP3_FLOOR: f64 = 60.0;
+const ENGLISH_TOP3_FLOOR: f64 = 70.0;
 /// And the glossary must lift it by at least this many points over the synonyms alone.
-const ENGLISH_GLOSSARY_MARGIN: f64 = 5.0;
+const ENGLISH_GLOSSARY_MARGIN: f64 = 10.0;
 
 /// The minimum number of glossary groups the issue asks for.
 const GLOSSARY_MIN_PAIRS: usize = 600;
