@@ -199,13 +199,12 @@ fn english_questions_find_japanese_sections_through_the_glossary() {
             percent(found3, n),
             percent(found5, n)
         );
-        let held_out: Vec<&Option<usize>> = cases
+        let held_out_ranks: Vec<Option<usize>> = cases
             .iter()
             .zip(&ranks)
             .filter(|((location, _, _), _)| location.starts_with("heldout.tsv"))
-            .map(|(_, rank)| rank)
+            .map(|(_, rank)| *rank)
             .collect();
-        let held_out_ranks: Vec<Option<usize>> = held_out.into_iter().copied().collect();
         println!(
             "  of which held out (heldout.tsv, written before the glossary's weight was chosen): top 3 {}/{}, top 5 {}/{}",
             within(&held_out_ranks, 3),
