@@ -13,7 +13,7 @@ use tsumiage::analysis::{Script, Token, bigram_tokens, word_part_tokens, words};
 use tsumiage::index::{IndexedTexts, NoteIndex, searchable_sections};
 use tsumiage::notes::{NoteSet, load_dir};
 use tsumiage::search::SectionSearcher;
-use tsumiage::synonyms::Synonyms;
+use tsumiage::synonyms::{Synonyms, load_lists};
 
 /// The paraphrased questions of the retrieval test: realistic queries.
 fn queries() -> Vec<String> {
@@ -167,12 +167,19 @@ fn tantivy_alone(documents: Vec<[String; 4]>, threads: usize) -> tantivy::Index 
     index
 }
 
+/// The synonyms and the English ↔ Japanese glossary, as `ask` loads them.
+fn shipped_synonyms() -> Synonyms {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    load_lists(
+        &root.join("config/synonyms.txt"),
+        Some(&root.join("config/glossary-en-ja.txt")),
+    )
+    .unwrap()
+}
+
 fn benches(c: &mut Criterion) {
     let shipped = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("notes")).unwrap();
-    let synonyms = Synonyms::parse(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/synonyms.txt")).unwrap(),
-    )
-    .unwrap();
+    let synonyms = shipped_synonyms();
     let generated = generated_corpus(&shipped, 10_000);
     let queries = queries();
 
@@ -273,7 +280,7 @@ fn main() {
     criterion.final_summary();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shipped = load_dir(&root.join("notes")).unwrap();
-    let synonyms = Synonyms::parse(&std::fs::read_to_string(root.join("config/synonyms.txt")).unwrap()).unwrap();
+    let synonyms = shipped_synonyms();
     let queries = queries();
     percentiles("shipped notes", &shipped, &synonyms, &queries);
     percentiles("generated", &generated_corpus(&shipped, 10_000), &synonyms, &queries);

@@ -23,7 +23,7 @@ use tsumiage::config::Config;
 use tsumiage::discord::{Bot, Library};
 use tsumiage::index::NoteIndex;
 use tsumiage::store::SqliteStore;
-use tsumiage::synonyms::Synonyms;
+use tsumiage::synonyms::load_lists;
 
 /// The two rates, and five times the higher one to show the headroom.
 const RATES: [u32; 3] = [50, 200, 1000];
@@ -175,7 +175,10 @@ async fn main() -> Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let notes = tsumiage::notes::load_dir(&root.join("notes")).context("the shipped notes")?;
     let index = NoteIndex::in_memory(&notes)?;
-    let synonyms = Synonyms::parse(&std::fs::read_to_string(root.join("config/synonyms.txt"))?)?;
+    let synonyms = load_lists(
+        &root.join("config/synonyms.txt"),
+        Some(&root.join("config/glossary-en-ja.txt")),
+    )?;
     let sections = index.meta.sections;
     let library = Library::new(notes, index, synonyms);
 

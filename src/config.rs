@@ -116,6 +116,9 @@ pub struct Paths {
     pub notes: PathBuf,
     pub index: PathBuf,
     pub synonyms: PathBuf,
+    /// The English ↔ Japanese glossary of exam terms: synonym groups in the same format, merged with
+    /// `synonyms` so that English questions find Japanese sections.
+    pub glossary: PathBuf,
     /// The SQLite store of users, attempts, scores, cards and flags: not disposable, unlike the index.
     pub store: PathBuf,
 }
@@ -147,6 +150,7 @@ impl Default for Paths {
             notes: "notes".into(),
             index: "index".into(),
             synonyms: "config/synonyms.txt".into(),
+            glossary: "config/glossary-en-ja.txt".into(),
             store: "data/tsumiage.sqlite".into(),
         }
     }
@@ -240,6 +244,9 @@ impl Config {
         }
         if let Some(synonyms) = env("TSUMIAGE_SYNONYMS") {
             self.paths.synonyms = synonyms.into();
+        }
+        if let Some(glossary) = env("TSUMIAGE_GLOSSARY") {
+            self.paths.glossary = glossary.into();
         }
         if let Some(store) = env("TSUMIAGE_STORE") {
             self.paths.store = store.into();

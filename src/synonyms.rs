@@ -1,9 +1,12 @@
 //! Query-time synonyms: groups of words that mean the same to a study group (`シャード, shard`,
 //! `デッドレターキュー, DLQ, dead-letter queue`). Applied when a query is built, so editing the list needs
 //! no reindex. Groups come from a user-editable file and from pairs the notes write themselves, such as
-//! `可視性タイムアウト (visibility timeout)`.
+//! `可視性タイムアウト (visibility timeout)`. The user's lists are two files of the same format, merged when
+//! loaded: the synonyms proper, and the English ↔ Japanese glossary of exam terms (`retention period,
+//! 保持期間`) that lets an English question find a Japanese section.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use crate::analysis::{Script, normalize};
 
@@ -14,6 +17,10 @@ pub struct Synonyms {
     /// (group, term) positions of every term by its first character: a query is matched in one pass
     /// over its characters instead of one substring search per term (hundreds once harvested).
     by_first_char: HashMap<char, Vec<(usize, usize)>>,
+    /// Terms reached through their group but never looked for in a query: the Japanese side of the
+    /// glossary. The glossary is there for English questions; a Japanese question already uses the notes'
+    /// words, and expanding it into English only adds noise (it cost two bank questions their section).
+    targets_only: HashSet<String>,
 }
 
 /// A line of the synonyms file that could not be used.
@@ -24,10 +31,52 @@ pub struct SynonymError {
     pub message: String,
 }
 
+/// A list of synonyms that could not be read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum SynonymFileError {
+    #[error("reading {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: SynonymError },
+}
+
+/// The user's lists read and merged into one: the synonyms file and, when given, the English ↔ Japanese
+/// glossary (`Synonyms::glossary`). A missing file is an empty list: both are optional, and a fresh checkout
+/// without a glossary still searches.
+pub fn load_lists(synonyms: &Path, glossary: Option<&Path>) -> Result<Synonyms, SynonymFileError> {
+    let mut merged = read_list(synonyms, Synonyms::parse)?;
+    if let Some(glossary) = glossary {
+        merged.merge(&read_list(glossary, Synonyms::glossary)?);
+    }
+    Ok(merged)
+}
+
+fn read_list(
+    path: &Path,
+    parse: impl Fn(&str) -> Result<Synonyms, SynonymError>,
+) -> Result<Synonyms, SynonymFileError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Synonyms::default()),
+        Err(source) => {
+            return Err(SynonymFileError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    parse(&text).map_err(|source| SynonymFileError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 impl Synonyms {
     /// One group per line, terms separated by commas; `#` starts a comment.
     pub fn parse(text: &str) -> Result<Synonyms, SynonymError> {
-        let mut synonyms = Synonyms::default();
+        // Lines are collected first and merged in one pass (`merge`): adding and reindexing line by line
+        // took seconds for the glossary's ~900 lines.
+        let mut lines = Synonyms::default();
         for (index, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or_default().trim();
             if line.is_empty() {
@@ -44,21 +93,67 @@ impl Synonyms {
                     message: format!("`{line}` names one term; a group needs two or more, separated by commas"),
                 });
             }
-            synonyms.add_group(group);
+            lines.groups.push(group);
         }
+        let mut synonyms = Synonyms::default();
+        synonyms.merge(&lines);
         Ok(synonyms)
+    }
+
+    /// The English ↔ Japanese glossary: the same format as `parse`, but only its English terms are looked
+    /// for in a query; its Japanese terms are what they expand to.
+    pub fn glossary(text: &str) -> Result<Synonyms, SynonymError> {
+        let mut glossary = Synonyms::parse(text)?;
+        glossary.targets_only = glossary
+            .groups
+            .iter()
+            .flatten()
+            .filter(|term| !term.is_ascii())
+            .cloned()
+            .collect();
+        glossary.reindex();
+        Ok(glossary)
     }
 
     /// Adds a group, merging it into an existing group that shares a term.
     pub fn add_group(&mut self, group: Vec<String>) {
+        for term in &group {
+            self.targets_only.remove(term);
+        }
         self.add_group_unindexed(group);
         self.reindex();
     }
 
-    /// Adds another list's groups (merging those that share a term), reindexing once at the end.
+    /// Adds another list's groups (merging those that share a term), reindexing once at the end. A term is
+    /// looked for in queries when either list looks for it.
     pub fn merge(&mut self, other: &Synonyms) {
+        let looked_for = |list: &Synonyms| -> HashSet<String> {
+            let terms = list.groups.iter().flatten();
+            terms.filter(|t| !list.targets_only.contains(*t)).cloned().collect()
+        };
+        let looked_for_anywhere: HashSet<String> = looked_for(self).union(&looked_for(other)).cloned().collect();
+        self.targets_only.extend(other.targets_only.iter().cloned());
+        self.targets_only.retain(|term| !looked_for_anywhere.contains(term));
+        // Which group holds each term: one lookup per term, where a scan of every group per added group
+        // took seconds for the glossary's ~900 groups against the harvested ones.
+        let mut group_of: HashMap<String, usize> = HashMap::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            for term in group {
+                group_of.entry(term.clone()).or_insert(g);
+            }
+        }
         for group in &other.groups {
-            self.add_group_unindexed(group.clone());
+            let existing = group.iter().filter_map(|t| group_of.get(t).copied()).min();
+            let g = existing.unwrap_or_else(|| {
+                self.groups.push(Vec::new());
+                self.groups.len() - 1
+            });
+            for term in group {
+                if !self.groups[g].contains(term) {
+                    self.groups[g].push(term.clone());
+                    group_of.entry(term.clone()).or_insert(g);
+                }
+            }
         }
         self.reindex();
     }
@@ -85,6 +180,9 @@ impl Synonyms {
         self.by_first_char.clear();
         for (g, group) in self.groups.iter().enumerate() {
             for (t, term) in group.iter().enumerate() {
+                if self.targets_only.contains(term) {
+                    continue;
+                }
                 if let Some(first) = term.chars().next() {
                     self.by_first_char.entry(first).or_default().push((g, t));
                 }
@@ -101,7 +199,9 @@ impl Synonyms {
             };
             for &(g, t) in candidates {
                 let term = &self.groups[g][t];
-                if normalized[at..].starts_with(term.as_str()) && whole_word_at(normalized, at, term) {
+                if normalized[at..].starts_with(term.as_str())
+                    && (whole_word_at(normalized, at, term) || plural_at(normalized, at, term))
+                {
                     match found.iter_mut().find(|(group, _)| *group == g) {
                         Some((_, terms)) if !terms.contains(&t) => terms.push(t),
                         Some(_) => {}
@@ -111,6 +211,11 @@ impl Synonyms {
             }
         }
         found
+    }
+
+    /// Whether `term` is one of the glossary's Japanese terms, which only English queries reach.
+    pub fn is_glossary_target(&self, term: &str) -> bool {
+        self.targets_only.contains(term)
     }
 
     pub fn groups(&self) -> &[Vec<String>] {
@@ -181,6 +286,7 @@ impl Synonyms {
         let mut synonyms = Synonyms {
             groups,
             by_first_char: HashMap::new(),
+            targets_only: HashSet::new(),
         };
         synonyms.reindex();
         synonyms
@@ -244,6 +350,24 @@ fn trailing(text: &str, keep: impl Fn(char) -> bool) -> String {
     chars.into_iter().collect::<String>().trim().to_string()
 }
 
+/// Whether `term`, found at byte `at` of `text`, stands there in its English plural (`shards`, `caches`,
+/// `aliases`): English questions say "items" and "partition keys" where the lists write the singular. Only
+/// for a last word of four letters or more, so that an acronym (`EB`) does not match another (`EBS`).
+fn plural_at(text: &str, at: usize, term: &str) -> bool {
+    let last_word_letters = term.rsplit(' ').next().map_or(0, |w| w.chars().count());
+    if last_word_letters < 4 || !term.is_ascii() {
+        return false;
+    }
+    let is_word_char = |c: char| c.is_alphanumeric() && !Script::of(c).is_cjk();
+    let before_ok = text[..at].chars().next_back().is_none_or(|c| !is_word_char(c));
+    let rest = &text[at + term.len()..];
+    before_ok
+        && ["s", "es"].iter().any(|suffix| {
+            rest.strip_prefix(suffix)
+                .is_some_and(|after| after.chars().next().is_none_or(|c| !is_word_char(c)))
+        })
+}
+
 /// Whether normalised `text` mentions `term`: Latin terms as whole words, others as substrings.
 pub fn mentions(text: &str, term: &str) -> bool {
     text.match_indices(term).any(|(at, _)| whole_word_at(text, at, term))
@@ -276,12 +400,40 @@ mod tests {
             ["デッドレターキュー", "dead-letter queue"]
         );
         assert_eq!(synonyms.expansions("保持期間は"), ["保持期限"]);
-        // Latin terms match whole words only.
-        assert!(synonyms.expansions("shards").is_empty());
+        // Latin terms match whole words only, or their English plural when four letters or longer.
+        assert!(synonyms.expansions("sharding").is_empty());
+        assert_eq!(synonyms.expansions("two shards"), ["シャード"]);
+        assert_eq!(synonyms.expansions("DLQs"), Vec::<String>::new());
         assert_eq!(
             synonyms.alternatives("dlq"),
             ["デッドレターキュー", "dead-letter queue"]
         );
+    }
+
+    #[test]
+    fn lists_load_merged_and_a_missing_one_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let synonyms = dir.path().join("synonyms.txt");
+        let glossary = dir.path().join("glossary.txt");
+        std::fs::write(&synonyms, "保持期間, retention period\n").unwrap();
+        std::fs::write(
+            &glossary,
+            "retention period, 保持期限\nvisibility timeout, 可視性タイムアウト\n",
+        )
+        .unwrap();
+        let merged = load_lists(&synonyms, Some(&glossary)).unwrap();
+        assert_eq!(merged.groups().len(), 2);
+        assert_eq!(merged.expansions("retention period"), ["保持期間", "保持期限"]);
+        // The glossary's Japanese terms are reached from English, not looked for, unless the synonyms
+        // file looks for them too.
+        assert_eq!(merged.expansions("visibility timeout"), ["可視性タイムアウト"]);
+        assert!(merged.expansions("可視性タイムアウト").is_empty());
+        assert_eq!(merged.expansions("保持期間"), ["retention period", "保持期限"]);
+        let absent = dir.path().join("absent.txt");
+        assert_eq!(load_lists(&absent, Some(&absent)).unwrap(), Synonyms::default());
+        std::fs::write(&glossary, "lonely\n").unwrap();
+        let error = load_lists(&synonyms, Some(&glossary)).unwrap_err();
+        assert!(error.to_string().contains("glossary.txt: line 1"), "{error}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tsumiage::config::{Config, Locale};
 use tsumiage::index::{Freshness, NoteIndex};
 use tsumiage::notes::{NoteSet, load_dir};
 use tsumiage::search::SectionSearcher;
-use tsumiage::synonyms::Synonyms;
+use tsumiage::synonyms::{Synonyms, load_lists};
 use tsumiage::{answer, check};
 
 #[derive(Parser)]
@@ -181,13 +181,10 @@ impl App {
         load_dir(notes).with_context(|| format!("reading the notes folder {}", notes.display()))
     }
 
+    /// The synonyms file and the glossary, merged.
     fn synonyms(&self) -> Result<Synonyms> {
-        let path = &self.config.paths.synonyms;
-        match std::fs::read_to_string(path) {
-            Ok(text) => Synonyms::parse(&text).with_context(|| format!("synonyms file {}", path.display())),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Synonyms::default()),
-            Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
-        }
+        let paths = &self.config.paths;
+        Ok(load_lists(&paths.synonyms, Some(&paths.glossary))?)
     }
 
     /// The index for the notes, built first when missing or stale, with progress on stderr.

@@ -78,6 +78,7 @@ pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
         notes: app.config.paths.notes.clone(),
         index: app.config.paths.index.clone(),
         synonyms: app.config.paths.synonyms.clone(),
+        glossary: app.config.paths.glossary.clone(),
     });
     // For end-to-end tests of the daily question only: the scheduler's clock starts at this instant
     // (RFC 3339) and runs from there, so "09:00" is a fraction of a second away.

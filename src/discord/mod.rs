@@ -25,7 +25,7 @@ use crate::quiz::QuizQuestion;
 use crate::quiz::generate::generate;
 use crate::search::{SectionSearcher, search_synonyms};
 use crate::store::SqliteStore;
-use crate::synonyms::Synonyms;
+use crate::synonyms::{Synonyms, load_lists};
 
 pub use handler::{FirstReply, handle};
 
@@ -83,6 +83,8 @@ pub struct NotesSource {
     pub notes: PathBuf,
     pub index: PathBuf,
     pub synonyms: PathBuf,
+    /// The English ↔ Japanese glossary, merged with `synonyms`.
+    pub glossary: PathBuf,
 }
 
 /// Everything the handlers share.
@@ -289,10 +291,7 @@ fn notes_fingerprint(dir: &std::path::Path) -> u64 {
 /// Reads and indexes the notes under `source` (blocking: run it off the async threads).
 fn build_library(source: &NotesSource) -> anyhow::Result<Library> {
     let notes = crate::notes::load_dir(&source.notes)?;
-    let synonyms = match std::fs::read_to_string(&source.synonyms) {
-        Ok(text) => Synonyms::parse(&text)?,
-        Err(_) => Synonyms::default(),
-    };
+    let synonyms = load_lists(&source.synonyms, Some(&source.glossary))?;
     let (index, _) = NoteIndex::open_or_build(&source.index, &notes, &mut |_| {})?;
     Ok(Library::new(notes, index, synonyms))
 }

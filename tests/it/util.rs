@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use tsumiage::index::NoteIndex;
 use tsumiage::notes::{NoteSet, load_dir};
-use tsumiage::synonyms::Synonyms;
+use tsumiage::synonyms::{Synonyms, load_lists};
 
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,7 +17,10 @@ pub fn repo_root() -> &'static Path {
 pub struct Shipped {
     pub notes: NoteSet,
     pub index: NoteIndex,
+    /// `config/synonyms.txt` and the English ↔ Japanese glossary, as the CLI and the bot load them.
     pub synonyms: Synonyms,
+    /// `config/synonyms.txt` alone: what the glossary is measured against.
+    pub synonyms_without_glossary: Synonyms,
 }
 
 pub fn shipped() -> &'static Shipped {
@@ -25,9 +28,16 @@ pub fn shipped() -> &'static Shipped {
     SHIPPED.get_or_init(|| {
         let notes = load_dir(&repo_root().join("notes")).expect("notes folder");
         let index = NoteIndex::in_memory(&notes).expect("index of the shipped notes");
-        let synonyms = Synonyms::parse(&std::fs::read_to_string(repo_root().join("config/synonyms.txt")).unwrap())
-            .expect("synonyms");
-        Shipped { notes, index, synonyms }
+        let synonyms_path = repo_root().join("config/synonyms.txt");
+        let glossary_path = repo_root().join("config/glossary-en-ja.txt");
+        let synonyms = load_lists(&synonyms_path, Some(&glossary_path)).expect("synonyms and glossary");
+        let synonyms_without_glossary = load_lists(&synonyms_path, None).expect("synonyms");
+        Shipped {
+            notes,
+            index,
+            synonyms,
+            synonyms_without_glossary,
+        }
     })
 }
 

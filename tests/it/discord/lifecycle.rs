@@ -51,6 +51,7 @@ async fn a_note_edited_while_the_bot_runs_is_seen_by_ask() {
         notes: notes.clone(),
         index: dir.path().join("index"),
         synonyms: dir.path().join("synonyms.txt"),
+        glossary: dir.path().join("glossary-en-ja.txt"),
     };
     let set = load_dir(&notes).unwrap();
     let (index, _) = NoteIndex::open_or_build(&source.index, &set, &mut |_| {}).unwrap();
