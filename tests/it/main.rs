@@ -2,6 +2,7 @@
 //! end to end. Shared helpers live in `util`.
 
 mod answer_eval;
+mod answer_fit;
 mod cli;
 mod discord;
 mod quiz;
