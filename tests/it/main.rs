@@ -3,6 +3,7 @@
 
 mod answer_eval;
 mod answer_fit;
+mod answer_other_notes;
 mod cli;
 mod discord;
 mod quiz;
