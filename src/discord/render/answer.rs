@@ -51,3 +51,38 @@ pub fn answer(locale: Locale, question: &McQuestion, ranking: &Ranking) -> Value
     }
     message("", vec![embed.build()])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::{RankedChoice, parse_question};
+
+    fn ranking(abstained: bool) -> Ranking {
+        let choice = |label: &str, score: f32| RankedChoice {
+            label: label.to_string(),
+            text: format!("choice {label}"),
+            score,
+            evidence: None,
+        };
+        Ranking {
+            best: if abstained { Vec::new() } else { vec!["①".to_string()] },
+            confidence: 0.55,
+            abstained,
+            likeliest: vec!["①".to_string()],
+            choices: vec![choice("①", 0.55), choice("②", 0.45)],
+            negated: false,
+        }
+    }
+
+    #[test]
+    fn an_abstention_says_the_notes_do_not_settle_it_and_keeps_the_choices() {
+        let question = parse_question("問題\n① choice ①\n② choice ②").unwrap();
+        let body = answer(Locale::Ja, &question, &ranking(true)).to_string();
+        assert!(body.contains("ノートでは決めきれません (確信度 55%)"), "{body}");
+        assert!(body.contains("① choice ①") && body.contains("② choice ②"), "{body}");
+        assert!(!body.contains("✅"), "{body}");
+        let body = answer(Locale::En, &question, &ranking(false)).to_string();
+        assert!(body.contains("Best supported: ① (confidence 55%)"), "{body}");
+        assert!(body.contains("✅ ① choice ①"), "{body}");
+    }
+}
