@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::units::{Unit, choice_units, coverage, distinctive_text};
+use super::units::{Unit, choice_units, coverage, distinctive_text, with_typos_corrected};
 use super::{Evidence, McQuestion};
 use crate::analysis::{Script, normalize, words};
 use crate::search::{Hit, SectionSearcher};
@@ -42,7 +42,8 @@ pub struct ChoiceFeatures {
 
 /// The features of every choice of `question`, in order.
 pub fn choice_features(searcher: &SectionSearcher, question: &McQuestion) -> Vec<ChoiceFeatures> {
-    let scenario = searcher.search(&question.stem, SCENARIO_SECTIONS).hits;
+    let stem = with_typos_corrected(searcher, &question.stem);
+    let scenario = searcher.search(&stem, SCENARIO_SECTIONS).hits;
     let top_score = scenario.first().map_or(1.0, |h| h.score).max(f32::EPSILON);
     let relevance: HashMap<&str, f32> = scenario.iter().map(|h| (h.id.as_str(), h.score / top_score)).collect();
     let units: Vec<Vec<Unit>> = question
@@ -55,7 +56,7 @@ pub fn choice_features(searcher: &SectionSearcher, question: &McQuestion) -> Vec
     let mut candidates: Vec<Hit> = scenario.iter().take(EVIDENCE_SECTIONS).cloned().collect();
     let mut bm25 = Vec::with_capacity(question.choices.len());
     for (choice, units) in question.choices.iter().zip(&units) {
-        let query = format!("{}\n{}", question.stem, choice_query(&choice.text, units));
+        let query = format!("{stem}\n{}", choice_query(&choice.text, units));
         let hits = searcher.search(&query, 3).hits;
         bm25.push(hits.first().map_or(0.0, |h| h.score));
         for hit in hits {

@@ -177,6 +177,14 @@ mod tests {
     }
 
     #[test]
+    fn a_mistyped_api_name_in_the_stem_is_searched_as_the_notes_spell_it() {
+        let ranking = ranking("BatchWriteltem で一度に書ける項目数の上限は?\nA. 25 項目\nB. 365 日\nC. 512 MB");
+        assert_eq!(ranking.best, ["A"]);
+        let evidence = ranking.choices[0].evidence.as_ref().unwrap();
+        assert_eq!(evidence.id, "aws.md#多数の項目をまとめて書く");
+    }
+
+    #[test]
     fn below_the_minimum_confidence_it_abstains_but_keeps_the_evidence() {
         let text = "Lambda の環境変数に DB パスワードがある。平文で見せないには?\nA. KMS の暗号化ヘルパーで暗号化する\nB. Secrets Manager のローテーションを有効にする";
         let sure = ranking_with(text, 0.0);

@@ -68,6 +68,19 @@ pub(super) fn choice_units(searcher: &SectionSearcher, stem: &str, choice: &str,
     units
 }
 
+/// The text with, after it, the notes' spelling of each mistyped long Latin word in it (`BatchWriteltem` →
+/// `batchwriteitem`), so that searching it finds what the writer meant.
+pub(super) fn with_typos_corrected(searcher: &SectionSearcher, text: &str) -> String {
+    let mut out = text.to_string();
+    for word in words(text).into_iter().filter(|w| w.script == Script::Word) {
+        for correction in typo_corrections(searcher, &word.text).into_iter().take(1) {
+            out.push(' ');
+            out.push_str(&correction);
+        }
+    }
+    out
+}
+
 /// The notes' words one edit (Damerau–Levenshtein) away from a long Latin word the notes never use.
 fn typo_corrections(searcher: &SectionSearcher, word: &str) -> Vec<String> {
     let vocabulary = &searcher.index.vocabulary.counts;
