@@ -10,6 +10,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion};
 use rusqlite::Connection;
 
 use tsumiage::analysis::{Script, Token, bigram_tokens, word_part_tokens, words};
+use tsumiage::answer::{McQuestion, parse_question, rank as rank_answer};
 use tsumiage::index::{IndexedTexts, NoteIndex, searchable_sections};
 use tsumiage::notes::{NoteSet, load_dir};
 use tsumiage::search::SectionSearcher;
@@ -32,6 +33,25 @@ fn queries() -> Vec<String> {
         })
         .collect()
 }
+
+/// The questions of tests/data/answer, as `answer` reads them: realistic exam questions.
+fn exam_questions() -> Vec<McQuestion> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/answer");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let notes: Vec<_> = files
+        .iter()
+        .map(|f| tsumiage::notes::parse_note("answer.md", &std::fs::read_to_string(f).unwrap()).0)
+        .collect();
+    tsumiage::questions::parse_bank(&notes)
+        .0
+        .iter()
+        .map(McQuestion::from_bank)
+        .collect()
+}
+
+/// The seed study log's CodeDeploy question (issue #11): one question for criterion.
+const SEED_QUESTION: &str = "CodeDeploy のデプロイで、デプロイが正常に完了したことを確認するために最後に実行されるライフサイクルイベントはどれか。\nA. BeforeInstall\nB. ApplicationStart\nC. ValidateService\nD. AfterInstall";
 
 /// 10,000 sections made of the shipped notes' lines, recombined deterministically (a small LCG), so the
 /// vocabulary and the line lengths are those of real notes.
@@ -204,6 +224,13 @@ fn benches(c: &mut Criterion) {
                     .sum::<usize>()
             })
         });
+        let seed = parse_question(SEED_QUESTION).unwrap();
+        group.bench_function("tsumiage_answer_one_question", |b| {
+            b.iter(|| rank_answer(&searcher, black_box(&seed), 0.0).choices.len())
+        });
+        group.bench_function("tsumiage_ask_its_stem", |b| {
+            b.iter(|| searcher.search(black_box(&seed.stem), 5).hits.len())
+        });
         group.bench_function(BenchmarkId::new("fts5_trigram", queries.len()), |b| {
             b.iter(|| {
                 queries
@@ -274,6 +301,40 @@ fn percentiles(name: &str, set: &NoteSet, synonyms: &Synonyms, queries: &[String
     );
 }
 
+/// p50 and p99 of `answer` on single exam questions, beside `ask` on the same questions' stems (the
+/// baseline: `answer` searches the stem, then each choice with it).
+fn answer_percentiles(name: &str, set: &NoteSet, synonyms: &Synonyms, questions: &[McQuestion]) {
+    const ROUNDS: usize = 20;
+    let index = NoteIndex::in_memory(set).unwrap();
+    let searcher = SectionSearcher::new(&index, synonyms);
+    let time = |run: &dyn Fn(&McQuestion) -> usize| {
+        let mut samples: Vec<Duration> = Vec::with_capacity(ROUNDS * questions.len());
+        for _ in 0..ROUNDS {
+            for question in questions {
+                let started = Instant::now();
+                black_box(run(black_box(question)));
+                samples.push(started.elapsed());
+            }
+        }
+        samples.sort_unstable();
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+        (at(0.5), at(0.99))
+    };
+    let answer = time(&|q| rank_answer(&searcher, q, 0.0).choices.len());
+    let ask = time(&|q| searcher.search(&q.stem, 5).hits.len());
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    println!("\n{name}: answer on {} exam questions × {ROUNDS}", questions.len());
+    println!("  {:<22} {:>10} {:>10}", "", "p50 µs", "p99 µs");
+    for (label, (p50, p99)) in [("tsumiage answer", answer), ("tsumiage ask (stem)", ask)] {
+        println!("  {label:<22} {:>10.0} {:>10.0}", micros(p50), micros(p99));
+    }
+    println!(
+        "  answer / ask: p50 {:.1}×, p99 {:.1}×",
+        micros(answer.0) / micros(ask.0),
+        micros(answer.1) / micros(ask.1)
+    );
+}
+
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     benches(&mut criterion);
@@ -283,5 +344,9 @@ fn main() {
     let synonyms = shipped_synonyms();
     let queries = queries();
     percentiles("shipped notes", &shipped, &synonyms, &queries);
-    percentiles("generated", &generated_corpus(&shipped, 10_000), &synonyms, &queries);
+    let generated = generated_corpus(&shipped, 10_000);
+    percentiles("generated", &generated, &synonyms, &queries);
+    let questions = exam_questions();
+    answer_percentiles("shipped notes", &shipped, &synonyms, &questions);
+    answer_percentiles("generated", &generated, &synonyms, &questions);
 }

@@ -36,8 +36,25 @@ pub struct Config {
     pub locale: Locale,
     pub paths: Paths,
     pub search: SearchSettings,
+    pub answer: AnswerSettings,
     pub discord: DiscordSettings,
     pub daily: DailySettings,
+}
+
+/// `[answer]`: when `answer` commits to a choice.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnswerSettings {
+    /// Below this confidence (0 to 1) `answer` abstains: the notes don't settle the question.
+    pub min_confidence: f32,
+}
+
+impl Default for AnswerSettings {
+    fn default() -> Self {
+        AnswerSettings {
+            min_confidence: crate::answer::DEFAULT_MIN_CONFIDENCE,
+        }
+    }
 }
 
 /// Defaults of a server's daily question (`[daily]`); `/daily set` changes them per server at run time.
@@ -138,6 +155,7 @@ impl Default for Config {
             locale: Locale::Ja,
             paths: Paths::default(),
             search: SearchSettings::default(),
+            answer: AnswerSettings::default(),
             discord: DiscordSettings::default(),
             daily: DailySettings::default(),
         }
@@ -199,10 +217,17 @@ pub const DEFAULT_CONFIG: &str = "config/tsumiage.toml";
 impl Config {
     /// Parses a config file's text.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })
+        })?;
+        if !(0.0..=1.0).contains(&config.answer.min_confidence) {
+            return Err(ConfigError::Invalid {
+                key: "answer.min_confidence".into(),
+                message: format!("{} is not between 0 and 1", config.answer.min_confidence),
+            });
+        }
+        Ok(config)
     }
 
     /// Reads `explicit` (which must exist) or else `config/tsumiage.toml` if present, then applies
@@ -309,5 +334,7 @@ mod tests {
         assert!(error.to_string().contains("notez"), "{error}");
         assert!(Config::load(Some(Path::new("/nonexistent/c.toml")), |_| None).is_err());
         assert!(Config::load(None, |k| (k == "TSUMIAGE_LOCALE").then(|| "fr".into())).is_err());
+        let error = Config::parse("[answer]\nmin_confidence = 1.5\n", Path::new("c.toml")).unwrap_err();
+        assert!(error.to_string().contains("answer.min_confidence"), "{error}");
     }
 }

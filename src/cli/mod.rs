@@ -312,7 +312,7 @@ fn answer_command(context: &App, json: bool, file: Option<&Path>) -> Result<Exit
     report_problems(context, &set, true);
     let index = context.open_index(&set)?;
     let searcher = SectionSearcher::new(&index, &context.synonyms()?);
-    let ranking = answer::rank(&searcher, &question);
+    let ranking = answer::rank(&searcher, &question, context.config.answer.min_confidence);
     if json {
         println!("{}", render::answer_json(&ranking));
     } else {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use tsumiage::answer::{McQuestion, ParseError, Ranking};
+use tsumiage::answer::{McQuestion, ParseError, Ranking, shown_label};
 use tsumiage::check::{CheckReport, Coverage};
 use tsumiage::config::Locale;
 use tsumiage::index::{BuildProgress, Freshness, NoteIndex};
@@ -165,26 +165,42 @@ pub fn answer_parse_error(locale: Locale, error: &ParseError) -> String {
         "問題文のあとに、選択肢を 1 行ずつ `A.` `B)` `(C)` `1.` `- [ ]` などのラベル付きで書いてください。",
         "Write the question, then one choice per line labelled `A.`, `B)`, `(C)`, `1.` or `- [ ]`.",
     );
-    format!("{error}\n{hint}")
+    format!("{}\n{hint}", error.message(locale))
+}
+
+fn answer_heading(locale: Locale, question: &McQuestion, ranking: &Ranking) -> String {
+    let percent = (ranking.confidence * 100.0).round();
+    if ranking.abstained {
+        let leaning = ranking.likeliest.join(", ");
+        return match locale {
+            Locale::Ja => format!(
+                "ノートではこの問題を決めきれません (確信度 {percent}%、最も近いのは {leaning})。下の根拠を確かめてください。"
+            ),
+            Locale::En => format!(
+                "The notes don't settle this question (confidence {percent}%; the closest is {leaning}). Check the evidence below."
+            ),
+        };
+    }
+    let best = ranking.best.join(", ");
+    match (locale, question.negated) {
+        (Locale::Ja, false) => format!("最も根拠のある選択肢: {best} (確信度 {percent}%)"),
+        (Locale::Ja, true) => format!("否定形の問題: ノートの根拠が最も弱い選択肢: {best} (確信度 {percent}%)"),
+        (Locale::En, false) => format!("Best supported: {best} (confidence {percent}%)"),
+        (Locale::En, true) => format!("Negated question: least supported: {best} (confidence {percent}%)"),
+    }
 }
 
 pub fn answer_text(locale: Locale, notes_root: &Path, question: &McQuestion, ranking: &Ranking) -> String {
     let mut out = String::new();
-    let best = ranking.best.join(", ");
-    let heading = match (locale, question.negated) {
-        (Locale::Ja, false) => format!("最も根拠のある選択肢: {best}"),
-        (Locale::Ja, true) => format!("否定形の問題: ノートの根拠が最も弱い選択肢: {best}"),
-        (Locale::En, false) => format!("Best supported: {best}"),
-        (Locale::En, true) => format!("Negated question: least supported: {best}"),
-    };
-    let _ = writeln!(out, "{heading}\n");
+    let _ = writeln!(out, "{}\n", answer_heading(locale, question, ranking));
     for choice in &ranking.choices {
         let marker = if ranking.best.contains(&choice.label) {
             "→"
         } else {
             " "
         };
-        let _ = writeln!(out, "{marker} {}. {}  [{:.2}]", choice.label, choice.text, choice.score);
+        let label = shown_label(&choice.label);
+        let _ = writeln!(out, "{marker} {label} {}  [{:.2}]", choice.text, choice.score);
         if let Some(evidence) = &choice.evidence {
             let _ = writeln!(
                 out,
@@ -220,7 +236,14 @@ pub fn answer_json(ranking: &Ranking) -> String {
             })
         })
         .collect();
-    json!({ "best": ranking.best, "negated": ranking.negated, "choices": choices }).to_string()
+    json!({
+        "best": ranking.best,
+        "confidence": ranking.confidence,
+        "abstained": ranking.abstained,
+        "negated": ranking.negated,
+        "choices": choices,
+    })
+    .to_string()
 }
 
 pub fn check_summary(locale: Locale, report: &CheckReport) -> String {

@@ -491,13 +491,14 @@ async fn ask(bot: &Arc<Bot>, locale: Locale, query: String) -> Outcome {
 async fn rank(bot: &Arc<Bot>, locale: Locale, text: String) -> Outcome {
     let question = answer::parse_question(&text).map_err(|error| {
         Refusal(match locale {
-            Locale::Ja => format!("問題を読めませんでした: {error}"),
-            Locale::En => format!("Could not read the question: {error}"),
+            Locale::Ja => format!("問題を読めませんでした: {}", error.message(locale)),
+            Locale::En => format!("Could not read the question: {}", error.message(locale)),
         })
     })?;
     let library = bot.library();
+    let min_confidence = bot.config.answer.min_confidence;
     tokio::task::spawn_blocking(move || {
-        let ranking = answer::rank(&library.searcher(2), &question);
+        let ranking = answer::rank(&library.searcher(2), &question, min_confidence);
         render::answer(locale, &question, &ranking)
     })
     .await

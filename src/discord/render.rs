@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::answer::{McQuestion, Ranking};
+mod answer;
+pub use answer::answer;
+
 use crate::config::Locale;
 use crate::quiz::QuizQuestion;
 use crate::quiz::session::{CloseReason, PlayerResult, ScoreLine};
@@ -30,6 +32,7 @@ pub const EPHEMERAL: u64 = 64;
 const BLUE: u32 = 0x3b82f6;
 const GREEN: u32 = 0x22c55e;
 const GREY: u32 = 0x6b7280;
+const ORANGE: u32 = 0xf59e0b;
 
 pub fn pick<'a>(locale: Locale, ja: &'a str, en: &'a str) -> &'a str {
     match locale {
@@ -209,7 +212,7 @@ pub fn button_rows(buttons: &[(String, String, u8)]) -> Vec<Value> {
         .collect()
 }
 
-fn location(path: &str, line: u64) -> String {
+pub(super) fn location(path: &str, line: u64) -> String {
     format!("`{path}:{line}`")
 }
 
@@ -233,33 +236,6 @@ pub fn ask(locale: Locale, query: &str, results: &SearchResults) -> Value {
     for hit in &results.hits {
         let value = format!("{}\n{}", hit.snippet.trim(), location(&hit.path, hit.line));
         embed = embed.field(&hit.heading_path, &value, false);
-    }
-    message("", vec![embed.build()])
-}
-
-pub fn answer(locale: Locale, question: &McQuestion, ranking: &Ranking) -> Value {
-    let best = ranking.best.join(", ");
-    let title = format!("{} {}", pick(locale, "🧭 最有力:", "🧭 Best supported:"), best);
-    let mut embed = Embed::new(&title).description(&question.stem).color(GREEN);
-    for choice in &ranking.choices {
-        let mark = if ranking.best.contains(&choice.label) {
-            "✅ "
-        } else {
-            ""
-        };
-        let name = format!("{mark}{}. {} ({:.2})", choice.label, choice.text, choice.score);
-        let value = match &choice.evidence {
-            Some(evidence) => format!("{}\n{}", evidence.title, location(&evidence.path, evidence.line)),
-            None => pick(locale, "ノートに根拠なし", "no evidence in the notes").to_string(),
-        };
-        embed = embed.field(&name, &value, false);
-    }
-    if question.negated {
-        embed = embed.footer(pick(
-            locale,
-            "「誤っているもの」を問う問題: 根拠の弱い選択肢を選んでいます",
-            "The question asks for the false choice: the least supported is picked",
-        ));
     }
     message("", vec![embed.build()])
 }

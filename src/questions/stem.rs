@@ -15,6 +15,13 @@ pub fn picks_requested(stem: &str) -> usize {
             }
         }
     }
+    // Exam sites often end the stem with the bare count: "…どれか。２つ", "(3つ)".
+    let tail = compact.trim_end_matches(['。', '.', ')', '）', ']', '】']);
+    for (number, count) in JA_NUMBERS {
+        if tail.ends_with(&format!("{number}つ")) {
+            return count;
+        }
+    }
     const EN_NUMBERS: [(&str, usize); 4] = [("two", 2), ("three", 3), ("2", 2), ("3", 3)];
     for (number, count) in EN_NUMBERS {
         for verb in ["choose", "select", "pick"] {
@@ -24,6 +31,16 @@ pub fn picks_requested(stem: &str) -> usize {
         }
     }
     1
+}
+
+/// Whether the stem asks for every choice that applies, however many (`すべて選択`, "Select all that apply").
+pub fn asks_all_that_apply(stem: &str) -> bool {
+    let text: String = stem.nfkc().collect::<String>().to_lowercase();
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    ["すべて選", "全て選", "すべてを選", "全てを選"]
+        .iter()
+        .any(|marker| compact.contains(marker))
+        || text.contains("all that apply")
 }
 
 /// Whether the stem asks for the choice that is *not* true / not suitable.
@@ -74,6 +91,12 @@ mod tests {
         assert_eq!(picks_requested("最も適切なものはどれか"), 1);
         assert_eq!(picks_requested("Kinesis のシャード 2 つを分割する"), 1);
         assert_eq!(picks_requested("2 つのスタックで出力値を共有するには"), 1);
+        assert_eq!(picks_requested("正しいものはどれか。２つ"), 2);
+        assert_eq!(picks_requested("適切なものはどれか (3つ)"), 3);
+        assert_eq!(picks_requested("(Choose 3)"), 3);
+        assert!(asks_all_that_apply("当てはまるものをすべて選択してください"));
+        assert!(asks_all_that_apply("Select all that apply."));
+        assert!(!asks_all_that_apply("すべてのリージョンで使えるものはどれか"));
     }
 
     #[test]

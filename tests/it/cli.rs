@@ -97,6 +97,8 @@ fn answer_reads_a_question_from_stdin() {
     assert_eq!(choices.len(), 3);
     assert_eq!(choices[1]["evidence"]["id"], "kinesis.md#データ保持期間");
     assert_eq!(choices[1]["evidence"]["line"], 6);
+    assert_eq!(value["abstained"], false);
+    assert!(value["confidence"].as_f64().unwrap() >= 0.7, "{value}");
 
     let human = workspace.run(&["answer"], question);
     assert!(
@@ -104,6 +106,21 @@ fn answer_reads_a_question_from_stdin() {
         "{}",
         text(&human.stdout)
     );
+}
+
+#[test]
+fn answer_abstains_when_the_notes_do_not_settle_the_question() {
+    let workspace = workspace();
+    let question = "Which colour is the logo of the study group?\nA. Blue\nB. Red\nC. Green\n";
+    let output = workspace.run(&["answer", "--json"], question);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["abstained"], true, "{value}");
+    assert_eq!(value["best"], serde_json::json!([]));
+    assert!(value["confidence"].as_f64().unwrap() < 0.7, "{value}");
+    assert_eq!(value["choices"].as_array().unwrap().len(), 3);
+    let human = text(&workspace.run(&["answer"], question).stdout);
+    assert!(human.contains("The notes don't settle this question"), "{human}");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! end to end. Shared helpers live in `util`.
 
 mod answer_eval;
+mod answer_fit;
+mod answer_other_notes;
 mod cli;
 mod cli_edges;
 mod discord;
