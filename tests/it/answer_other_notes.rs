@@ -1,8 +1,10 @@
 //! `answer` pointed at notes another group might write, in another shape than ours (outline bullets, topic
-//! headings, no `×` lines, no scenario headings: tests/data/other-notes/), on exam questions about them
-//! (tests/data/other-notes-questions/). It must beat the plain baseline a reader would try first: BM25 of
+//! headings, no `×` lines, no scenario headings: tests/fixtures/other-notes/), on exam questions about them
+//! (tests/fixtures/other-notes-questions/). It must beat the plain baseline a reader would try first: BM25 of
 //! question + choice over the same sections, picking the choice whose best section scores highest. The
-//! model's weights were fitted on our bank and were not refitted for these notes.
+//! model's weights were fitted on our bank and were not refitted for these notes. The fixture lives under
+//! tests/fixtures/, not tests/data/: it is a notes corpus of its own that states many of the facts our notes
+//! state, and its questions are never asked of the shipped notes.
 
 use std::collections::HashMap;
 
@@ -89,14 +91,14 @@ impl PlainBm25 {
 }
 
 fn questions() -> Vec<Question> {
-    let path = repo_root().join("tests/data/other-notes-questions/questions.md");
+    let path = repo_root().join("tests/fixtures/other-notes-questions/questions.md");
     let note = parse_note("questions.md", &std::fs::read_to_string(path).unwrap()).0;
     parse_bank(&[note]).0
 }
 
 #[test]
 fn answer_beats_plain_bm25_on_notes_of_another_shape() {
-    let notes = load_dir(&repo_root().join("tests/data/other-notes")).expect("tests/data/other-notes");
+    let notes = load_dir(&repo_root().join("tests/fixtures/other-notes")).expect("tests/fixtures/other-notes");
     let index = NoteIndex::in_memory(&notes).unwrap();
     let searcher = SectionSearcher::new(&index, &Synonyms::default());
     let baseline = PlainBm25::new(&notes);
