@@ -15,8 +15,8 @@ use crate::util::{repo_root, shipped};
 /// Percent right that README's `answer` section reports; `cargo test` fails when a figure drops more than
 /// `ALLOWED_DROP` points below. After the bank changes (questions merged), rerun
 /// `cargo test --test it answer_eval -- --nocapture`, copy the new figures here and into README.
-const HELD_OUT_PERCENT: f64 = 70.9;
-const TEST_SET_PERCENT: f64 = 72.7;
+const HELD_OUT_PERCENT: f64 = 68.6;
+const TEST_SET_PERCENT: f64 = 66.7;
 const ALLOWED_DROP: f64 = 3.0;
 
 /// What `answer` did on a set of questions.
