@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, BenchmarkId, Criterion};
 use rusqlite::Connection;
 
-use tsumiage::analysis::{Script, Token, bigram_tokens, word_part_tokens, words};
 use tsumiage::answer::{McQuestion, parse_question, rank as rank_answer};
-use tsumiage::index::{IndexedTexts, NoteIndex, searchable_sections};
 use tsumiage::notes::{NoteSet, load_dir};
 use tsumiage::search::SectionSearcher;
-use tsumiage::synonyms::{Synonyms, load_lists};
+use tsumiage::search::analysis::{Script, Token, bigram_tokens, word_part_tokens, words};
+use tsumiage::search::index::{IndexedTexts, NoteIndex, searchable_sections};
+use tsumiage::search::synonyms::{Synonyms, load_lists};
 
 /// The paraphrased questions of the retrieval test: realistic queries.
 fn queries() -> Vec<String> {

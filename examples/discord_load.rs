@@ -21,9 +21,9 @@ use serde_json::{Value, json};
 use server::{APPLICATION_ID, CHANNEL_ID, FakeDiscord, GUILD_ID};
 use tsumiage::config::Config;
 use tsumiage::discord::{Bot, Library};
-use tsumiage::index::NoteIndex;
+use tsumiage::search::index::NoteIndex;
+use tsumiage::search::synonyms::load_lists;
 use tsumiage::store::SqliteStore;
-use tsumiage::synonyms::load_lists;
 
 /// The two rates, and five times the higher one to show the headroom.
 const RATES: [u32; 3] = [50, 200, 1000];

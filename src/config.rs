@@ -77,9 +77,9 @@ impl Default for DailySettings {
     fn default() -> Self {
         DailySettings {
             time: "09:00".into(),
-            time_zone: crate::schedule::DEFAULT_TIME_ZONE.into(),
+            time_zone: crate::daily::schedule::DEFAULT_TIME_ZONE.into(),
             days: "every".into(),
-            reveal_hours: crate::schedule::DEFAULT_REVEAL_HOURS,
+            reveal_hours: crate::daily::schedule::DEFAULT_REVEAL_HOURS,
             thread: false,
         }
     }

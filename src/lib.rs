@@ -5,21 +5,16 @@
 //! notes folder (`check`). It never prints and never reads the wall clock; the command-line and Discord
 //! adapters call it and render what it returns.
 
-pub mod analysis;
 pub mod answer;
 pub mod check;
 pub mod clock;
 pub mod config;
 pub mod daily;
 pub mod discord;
-pub mod index;
+pub mod jobs;
 pub mod notes;
 pub mod questions;
 pub mod quiz;
-pub mod schedule;
-pub mod scheduler;
-pub mod scoring;
+pub mod review;
 pub mod search;
-pub mod srs;
 pub mod store;
-pub mod synonyms;

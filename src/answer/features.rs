@@ -12,9 +12,9 @@ use std::collections::HashMap;
 
 use super::units::{Unit, choice_units, coverage, distinctive_text, with_typos_corrected};
 use super::{Evidence, McQuestion};
-use crate::analysis::{Script, normalize, words};
+use crate::search::analysis::{Script, normalize, words};
+use crate::search::synonyms::mentions;
 use crate::search::{Hit, SectionSearcher};
-use crate::synonyms::mentions;
 
 /// How many numbers describe a choice.
 pub const FEATURE_COUNT: usize = 6;

@@ -129,9 +129,9 @@ pub fn rank(searcher: &SectionSearcher, question: &McQuestion, min_confidence: f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::NoteIndex;
     use crate::notes::NoteSet;
-    use crate::synonyms::Synonyms;
+    use crate::search::index::NoteIndex;
+    use crate::search::synonyms::Synonyms;
 
     const NOTES: &str = "# Lambda\n\n## Lambda の環境変数を平文で見せたくない場合\n\n- KMS の暗号化ヘルパーで環境変数を暗号化する\n- × Secrets Manager のローテーションは平文表示を防ぐ仕組みではない\n\n## Lambda の一時ファイル\n\n- /tmp に書く (既定 512 MB、最大 10 GB)\n\n# Kinesis\n\n## データ保持期間\n\n- 既定 24 時間、最大 365 日\n- 保持期間を過ぎたレコードは読めない\n\n## シャードの分割\n\n- トラフィック増には シャード を分割する\n\n# DynamoDB\n\n## 多数の項目をまとめて書く\n\n- BatchWriteItem で最大 25 項目をまとめて書く\n";
 

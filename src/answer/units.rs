@@ -6,9 +6,9 @@
 use tantivy::collector::Count;
 
 use super::McChoice;
-use crate::analysis::{Script, bigram_tokens, normalize, words};
 use crate::search::SectionSearcher;
-use crate::synonyms::mentions;
+use crate::search::analysis::{Script, bigram_tokens, normalize, words};
+use crate::search::synonyms::mentions;
 
 /// A distinctive word of a choice, with its weight and the words it may appear as in the notes.
 #[derive(Debug, Clone)]

@@ -15,10 +15,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use tsumiage::config::{Config, Locale};
-use tsumiage::index::{Freshness, NoteIndex};
 use tsumiage::notes::{NoteSet, load_dir};
 use tsumiage::search::SectionSearcher;
-use tsumiage::synonyms::{Synonyms, load_lists};
+use tsumiage::search::index::{Freshness, NoteIndex};
+use tsumiage::search::synonyms::{Synonyms, load_lists};
 use tsumiage::{answer, check};
 
 #[derive(Parser)]

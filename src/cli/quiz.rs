@@ -23,8 +23,8 @@ use tsumiage::quiz::generate::Generator;
 use tsumiage::quiz::order;
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
 use tsumiage::quiz::{AnswerRecord, QuizQuestion, draw_questions, record_answer};
+use tsumiage::review::{Scheduler, review_order};
 use tsumiage::search::SectionSearcher;
-use tsumiage::srs::{Scheduler, review_order};
 use tsumiage::store::owner::{still_running, this_process};
 use tsumiage::store::{FinalScore, NewFlag, NewSession, SessionId, SqliteStore, Store, UserId};
 

@@ -10,9 +10,9 @@ use serde_json::json;
 use tsumiage::answer::{McQuestion, ParseError, Ranking, shown_label};
 use tsumiage::check::{CheckReport, Coverage};
 use tsumiage::config::Locale;
-use tsumiage::index::{BuildProgress, Freshness, NoteIndex};
 use tsumiage::notes::Problem;
 use tsumiage::search::SearchResults;
+use tsumiage::search::index::{BuildProgress, Freshness, NoteIndex};
 
 pub(super) fn pick<'a>(locale: Locale, ja: &'a str, en: &'a str) -> &'a str {
     match locale {

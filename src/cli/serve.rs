@@ -85,7 +85,7 @@ pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
     if let Ok(start) = std::env::var("TSUMIAGE_TEST_CLOCK_START") {
         let start = chrono::DateTime::parse_from_rfc3339(start.trim())
             .with_context(|| format!("TSUMIAGE_TEST_CLOCK_START `{start}` is not an RFC 3339 time"))?;
-        bot.clock = Arc::new(tsumiage::scheduler::TokioClock::starting_at(
+        bot.clock = Arc::new(tsumiage::jobs::daily::TokioClock::starting_at(
             start.with_timezone(&chrono::Utc),
         ));
     }

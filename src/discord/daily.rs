@@ -14,11 +14,11 @@ use super::Bot;
 use super::handler::{Incoming, Refusal, failed, player_name, question_gone};
 use super::render::{self, Embed, pick};
 use crate::config::Locale;
+use crate::daily::schedule::{self, DailySchedule, Days, Reveal};
 use crate::daily::{self, GroupRecord, Streak, choose, streaks};
+use crate::jobs::daily::{self as daily_job, DailyHost, Posted, timestamp};
 use crate::quiz::{Answer, QuizQuestion};
-use crate::schedule::{self, DailySchedule, Days, Reveal};
-use crate::scheduler::{self, DailyHost, Posted, timestamp};
-use crate::srs::{Scheduler, untimed_rating};
+use crate::review::{Scheduler, untimed_rating};
 use crate::store::{DailyAnswer, DailyPost, Recorded, Store, UserId};
 
 const BLUE: u32 = 0x3b82f6;
@@ -289,7 +289,7 @@ impl DailyHost for Bot {
 
 /// Starts the scheduler once (called from the first Ready).
 pub fn start(bot: &Arc<Bot>) {
-    tokio::spawn(scheduler::run(
+    tokio::spawn(daily_job::run(
         bot.clone(),
         bot.clock.clone(),
         bot.daily_changed.clone(),
@@ -630,7 +630,7 @@ pub(crate) async fn command(
         "now" => {
             let schedule = current.unwrap_or_else(|| default_schedule(bot, &guild, &incoming.channel_id.to_string()));
             let slot = format!("try-{}", now.timestamp_millis());
-            match scheduler::post_slot(&**bot, &schedule, &slot, now).await {
+            match daily_job::post_slot(&**bot, &schedule, &slot, now).await {
                 Ok(Posted::Sent(_)) => Ok(render::ephemeral(pick(locale, "投稿しました。", "Posted."))),
                 Ok(Posted::NothingFits) => Err(Refusal(
                     pick(locale, "出せる問題がありません。", "No question fits.").into(),

@@ -517,7 +517,7 @@ pub(crate) fn player_name(user_id: u64) -> String {
 
 fn stats(bot: &Bot, locale: Locale, user_id: u64) -> Outcome {
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-    let now = crate::scheduler::timestamp(bot.clock.now());
+    let now = crate::jobs::daily::timestamp(bot.clock.now());
     let user = store.user(&player_name(user_id), now).map_err(|e| failed(locale, e))?;
     let stats = store.stats(user, now).map_err(|e| failed(locale, e))?;
     Ok(render::stats(locale, &user_id.to_string(), &stats))
@@ -527,7 +527,7 @@ fn review(bot: &Bot, incoming: &Incoming) -> Outcome {
     let locale = incoming.locale;
     let (due, misses) = {
         let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-        let now = crate::scheduler::timestamp(bot.clock.now());
+        let now = crate::jobs::daily::timestamp(bot.clock.now());
         let user = store
             .user(&player_name(incoming.user_id), now)
             .map_err(|e| failed(locale, e))?;
@@ -535,7 +535,7 @@ fn review(bot: &Bot, incoming: &Incoming) -> Outcome {
         let misses = store.recent_misses(user, 10).map_err(|e| failed(locale, e))?;
         (due, misses)
     };
-    let order = crate::srs::review_order(&due, &misses, 10);
+    let order = crate::review::review_order(&due, &misses, 10);
     let library = bot.library();
     let items: Vec<&QuizQuestion> = order
         .iter()

@@ -19,13 +19,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::config::{Config, Locale};
-use crate::index::NoteIndex;
 use crate::notes::NoteSet;
 use crate::quiz::QuizQuestion;
 use crate::quiz::generate::generate;
+use crate::search::index::NoteIndex;
+use crate::search::synonyms::{Synonyms, load_lists};
 use crate::search::{SectionSearcher, search_synonyms};
 use crate::store::SqliteStore;
-use crate::synonyms::{Synonyms, load_lists};
 
 pub use handler::{FirstReply, handle};
 
@@ -106,7 +106,7 @@ pub struct Bot {
     pub notes_source: Option<NotesSource>,
     /// The wall clock the daily scheduler, daily answers and review due times read (tests start it at a
     /// chosen instant).
-    pub clock: Arc<dyn crate::scheduler::WallClock>,
+    pub clock: Arc<dyn crate::jobs::daily::WallClock>,
     /// Wakes the daily scheduler when a schedule changes.
     pub(crate) daily_changed: Arc<tokio::sync::Notify>,
     /// Interactions being handled now: shutdown waits for them.
@@ -154,7 +154,7 @@ impl Bot {
             commands_registered: AtomicUsize::new(0),
             shutdown: tokio::sync::watch::channel(false).0,
             notes_source: None,
-            clock: Arc::new(crate::scheduler::SystemClock),
+            clock: Arc::new(crate::jobs::daily::SystemClock),
             daily_changed: Arc::default(),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),

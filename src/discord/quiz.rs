@@ -27,7 +27,7 @@ use crate::quiz::session::{
     CloseReason, Event, Input, PlayerResult, QuizSession, Refusal as Refused, ScoreLine, SessionSettings,
 };
 use crate::quiz::{Answer, AnswerRecord, QuizQuestion, draw_questions, record_answer};
-use crate::srs::Scheduler;
+use crate::review::Scheduler;
 use crate::store::owner::{self, Takeover};
 use crate::store::{Cas, FinalScore, NewEffect, NewSession, QuizEffect, SessionEnd, SessionId, Store, StoreError};
 

@@ -4,7 +4,7 @@
 //! distance, growing with the answer's length, makes an answer close (惜しい) rather than wrong. The verdict
 //! always carries the canonical answer, so it is shown whatever the player typed.
 
-use crate::analysis::normalize;
+use crate::search::analysis::normalize;
 use crate::search::edit_distance;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

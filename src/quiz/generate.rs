@@ -23,10 +23,10 @@ pub use super::cloze_number::hide_number;
 use super::cloze_number::hide_number_noting;
 use super::order::{self, stable_hash};
 use super::{QuizChoice, QuizQuestion, SourceRef};
-use crate::analysis::{Script, normalize, words};
 use crate::answer::is_marked_wrong;
-use crate::index::searchable_sections;
 use crate::notes::{Note, NoteSet, Section};
+use crate::search::analysis::{Script, normalize, words};
+use crate::search::index::searchable_sections;
 use crate::search::{SectionSearcher, edit_distance};
 
 /// Facts shorter or longer than this (in characters) make poor choices.
@@ -368,7 +368,7 @@ fn hide_key_term(fact: &str, section: &Section) -> Option<(String, String)> {
         .filter(|w| !w.text.chars().all(|c| c.is_ascii_digit()) && !heading.contains(&fold(&w.text)))
         .max_by_key(|w| w.text.chars().count())?;
     // `words` normalises; find the term as written (same length in characters after NFKC for these scripts).
-    let at = crate::analysis::normalize(fact).find(&term.text)?;
+    let at = crate::search::analysis::normalize(fact).find(&term.text)?;
     let original = fact
         .get(at..at + term.text.len())
         .filter(|s| fold(s) == fold(&term.text))?;
@@ -378,10 +378,10 @@ fn hide_key_term(fact: &str, section: &Section) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::NoteIndex;
     use crate::quiz::checker::Verdict;
     use crate::quiz::{Answer, QuizQuestion};
-    use crate::synonyms::Synonyms;
+    use crate::search::index::NoteIndex;
+    use crate::search::synonyms::Synonyms;
 
     const KINESIS: &str = "---\nservice: Kinesis\n---\n# Kinesis\n\n## データ保持期間\n\n- 既定の保持期間はレコード追加から 24 時間\n- 最大 8,760 時間 (365 日) まで延長できる\n\n## シャード\n\n- 1 シャードの書き込みは毎秒 1 MB まで\n- トラフィックが増えたらシャードを分割する\n- × シャードを減らすと書き込み上限が上がる\n\n## コンシューマー\n\n- 拡張ファンアウトはコンシューマーごとに専用のスループットを持つ\n- KCL はチェックポイントを DynamoDB に保存する\n\n## まとめ\n\n- 既定の保持期間はレコード追加から 24 時間。\n- Kinesis のデータ保持期間は延長できる\n";
     const SQS: &str = "---\nservice: SQS\n---\n# SQS\n\n## メッセージ保持期間\n\n- 既定の保持期間は 4 日、最大 14 日\n\n## 可視性タイムアウト\n\n- 既定の可視性タイムアウトは 30 秒\n- 処理が終わらないと別のコンシューマーに再配信される\n";

@@ -43,7 +43,7 @@ impl QuizChoice {
 
 /// The identity of a choice with this text (see `QuizChoice::key`).
 pub fn choice_key(text: &str) -> String {
-    let normalised: String = crate::analysis::normalize(text)
+    let normalised: String = crate::search::analysis::normalize(text)
         .chars()
         .filter(|c| !c.is_whitespace())
         .flat_map(char::to_lowercase)
@@ -271,7 +271,7 @@ impl QuizQuestion {
             .chars()
             .filter(|c| !(c.is_whitespace() || matches!(c, ',' | '、' | '，' | '.')))
         {
-            let label = crate::analysis::normalize(&ch.to_string())
+            let label = crate::search::analysis::normalize(&ch.to_string())
                 .to_uppercase()
                 .chars()
                 .next()?;
@@ -359,13 +359,13 @@ pub struct AnswerRecord<'a> {
 /// (a replay of the same answer changes nothing).
 pub fn record_answer<S: crate::store::Store + ?Sized>(
     store: &mut S,
-    scheduler: &crate::srs::Scheduler,
+    scheduler: &crate::review::Scheduler,
     record: &AnswerRecord,
 ) -> crate::store::Result<()> {
     let result = record.result;
     let user = store.user(record.player, result.answered_at)?;
     let previous = store.card(user, &record.question.id)?;
-    let rating = crate::srs::rating(result.verdict, result.elapsed_ms, record.time_limit_ms);
+    let rating = crate::review::rating(result.verdict, result.elapsed_ms, record.time_limit_ms);
     let card = scheduler.review(&record.question.id, previous.as_ref(), rating, result.answered_at);
     let attempt = crate::store::Attempt {
         session: record.session,

@@ -251,7 +251,7 @@ pub struct UserStats {
 }
 
 /// A guild's daily question settings: the schedule module's type, stored as is.
-pub use crate::schedule::DailySchedule;
+pub use crate::daily::schedule::DailySchedule;
 
 /// A daily question slot: first recorded (chosen), then sent. Recording before sending is what keeps a
 /// restart from posting twice.

@@ -8,13 +8,13 @@
 
 use std::collections::HashMap;
 
-use tsumiage::analysis::bigram_tokens;
 use tsumiage::answer::{McQuestion, rank};
-use tsumiage::index::{NoteIndex, searchable_sections};
 use tsumiage::notes::{NoteSet, load_dir, parse_note};
 use tsumiage::questions::{Question, parse_bank};
 use tsumiage::search::SectionSearcher;
-use tsumiage::synonyms::Synonyms;
+use tsumiage::search::analysis::bigram_tokens;
+use tsumiage::search::index::{NoteIndex, searchable_sections};
+use tsumiage::search::synonyms::Synonyms;
 
 use crate::util::repo_root;
 

@@ -6,11 +6,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tsumiage::analysis::normalize;
 use tsumiage::check::{check, questions};
 use tsumiage::questions::normalize_reference;
 use tsumiage::search::SectionSearcher;
-use tsumiage::synonyms::Synonyms;
+use tsumiage::search::analysis::normalize;
+use tsumiage::search::synonyms::Synonyms;
 
 use crate::util::{repo_root, shipped};
 

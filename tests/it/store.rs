@@ -148,7 +148,7 @@ fn a_stored_attempt_means_the_same_after_the_files_choices_are_reordered() {
             result: &result,
             time_limit_ms: 20_000,
         };
-        record_answer(&mut store, &tsumiage::srs::Scheduler::default(), &record).unwrap();
+        record_answer(&mut store, &tsumiage::review::Scheduler::default(), &record).unwrap();
     }
     // The file's choices are then reordered (and the key moved with them, as the rebalancer does).
     let after = question_of(&bank_with(&[

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use tsumiage::index::NoteIndex;
 use tsumiage::notes::{NoteSet, load_dir};
-use tsumiage::synonyms::{Synonyms, load_lists};
+use tsumiage::search::index::NoteIndex;
+use tsumiage::search::synonyms::{Synonyms, load_lists};
 
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -285,14 +285,14 @@ async fn a_kill_9_of_the_bot_process_around_post_time_then_a_restart_yields_exac
     let store_path = dir.path().join("store.sqlite");
     {
         let mut store = SqliteStore::open(&store_path).unwrap();
-        let schedule = tsumiage::schedule::DailySchedule {
+        let schedule = tsumiage::daily::schedule::DailySchedule {
             guild: GUILD_ID.into(),
             channel: CHANNEL_ID.into(),
-            time: tsumiage::schedule::parse_time("09:00").unwrap(),
+            time: tsumiage::daily::schedule::parse_time("09:00").unwrap(),
             zone: chrono_tz::Asia::Tokyo,
-            days: tsumiage::schedule::Days::EVERY_DAY,
+            days: tsumiage::daily::schedule::Days::EVERY_DAY,
             role: None,
-            reveal: tsumiage::schedule::Reveal::AfterHours(12),
+            reveal: tsumiage::daily::schedule::Reveal::AfterHours(12),
             topic: None,
             thread: false,
             enabled: true,

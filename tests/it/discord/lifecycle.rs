@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tsumiage::discord::{Bot, Library, NotesSource};
-use tsumiage::index::NoteIndex;
 use tsumiage::notes::load_dir;
+use tsumiage::search::index::NoteIndex;
+use tsumiage::search::synonyms::Synonyms;
 use tsumiage::store::{SqliteStore, Store};
-use tsumiage::synonyms::Synonyms;
 
 use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID};
 use super::{BANK, KINESIS, Running, SQS, WAIT, callback_for, config, slash, start_with};

@@ -20,11 +20,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tsumiage::config::Config;
 use tsumiage::discord::{Bot, Library};
-use tsumiage::index::NoteIndex;
+use tsumiage::jobs::daily::WallClock;
 use tsumiage::notes::NoteSet;
-use tsumiage::scheduler::WallClock;
+use tsumiage::search::index::NoteIndex;
+use tsumiage::search::synonyms::Synonyms;
 use tsumiage::store::SqliteStore;
-use tsumiage::synonyms::Synonyms;
 
 use server::{APPLICATION_ID, CHANNEL_ID, FakeDiscord, GUILD_ID};
 

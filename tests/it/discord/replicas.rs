@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tsumiage::config::QuizOnShutdown;
 use tsumiage::discord::{Bot, Library};
-use tsumiage::index::NoteIndex;
 use tsumiage::notes::NoteSet;
+use tsumiage::search::index::NoteIndex;
+use tsumiage::search::synonyms::Synonyms;
 use tsumiage::store::{DailyPostState, SessionEnd, SqliteStore, Store};
-use tsumiage::synonyms::Synonyms;
 
 use super::http::{post_signed, public_key_hex, sign, signing_key};
 use super::server::{CHANNEL_ID, FakeDiscord};

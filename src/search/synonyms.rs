@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::analysis::{Script, normalize};
+use crate::search::analysis::{Script, normalize};
 
 /// Synonym groups, normalised (NFKC, lower case).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 
 use crate::clock::Timestamp;
-use crate::schedule::{DailySchedule, Slot};
+use crate::daily::schedule::{DailySchedule, Slot};
 use crate::store::{DailyPost, DailyPostState, Lease, NewDailyPost, Recorded, Store};
 
 /// Never sleep longer than this in one go: a wall clock that jumps (suspend, NTP) is re-read at least
@@ -194,7 +194,7 @@ fn slot_of(schedule: &DailySchedule, post: &DailyPost) -> Option<Slot> {
     let date = chrono::NaiveDate::parse_from_str(&post.slot, "%Y-%m-%d").ok()?;
     Some(Slot {
         date,
-        at: crate::schedule::resolve_local(schedule.zone, date.and_time(schedule.time)),
+        at: crate::daily::schedule::resolve_local(schedule.zone, date.and_time(schedule.time)),
     })
 }
 
@@ -207,8 +207,8 @@ pub fn reveal_time(schedule: &DailySchedule, post: &DailyPost) -> DateTime<Utc> 
             let sent = post.sent_at.unwrap_or(post.recorded_at).0;
             let sent = DateTime::from_timestamp_millis(sent).unwrap_or_default();
             match schedule.reveal {
-                crate::schedule::Reveal::AfterHours(hours) => sent + chrono::Duration::hours(i64::from(hours)),
-                crate::schedule::Reveal::WithNextPost => schedule.next_post_after(sent),
+                crate::daily::schedule::Reveal::AfterHours(hours) => sent + chrono::Duration::hours(i64::from(hours)),
+                crate::daily::schedule::Reveal::WithNextPost => schedule.next_post_after(sent),
             }
         }
     }
@@ -322,7 +322,7 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use super::*;
-    use crate::schedule::{Days, Reveal, parse_time, parse_zone};
+    use crate::daily::schedule::{Days, Reveal, parse_time, parse_zone};
     use crate::store::SqliteStore;
 
     /// A channel in memory, and a switch that makes the next send reach the channel and then fail, as if

@@ -11,10 +11,10 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use tantivy::{DocAddress, TantivyDocument, Term};
 
-use crate::analysis::{Script, Word, bigram_tokens, normalize_with_offsets, words};
-use crate::index::{Fields, NoteIndex};
-use crate::scoring::{TermBag, top_by_bm25};
-use crate::synonyms::{Synonyms, mentions};
+use crate::search::analysis::{Script, Word, bigram_tokens, normalize_with_offsets, words};
+use crate::search::index::{Fields, NoteIndex};
+use crate::search::scoring::{TermBag, top_by_bm25};
+use crate::search::synonyms::{Synonyms, mentions};
 
 /// Query words beyond this many are ignored: a pasted page must not build a giant query.
 const MAX_QUERY_WORDS: usize = 64;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::*;
-use crate::schedule::{Days, Reveal};
+use crate::daily::schedule::{Days, Reveal};
 
 /// The schema this build writes. Each step of `MIGRATIONS` moves the file up one version.
 pub const SCHEMA_VERSION: i64 = 5;
@@ -907,8 +907,8 @@ impl Store for SqliteStore {
             let (guild, channel, time, zone, role, days, reveal, topic, thread, enabled) = row?;
             let bad = |what: String| StoreError::BadSchedule(format!("guild {guild}: {what}"));
             schedules.push(DailySchedule {
-                time: crate::schedule::parse_time(&time).map_err(|e| bad(e.to_string()))?,
-                zone: crate::schedule::parse_zone(&zone).map_err(|e| bad(e.to_string()))?,
+                time: crate::daily::schedule::parse_time(&time).map_err(|e| bad(e.to_string()))?,
+                zone: crate::daily::schedule::parse_zone(&zone).map_err(|e| bad(e.to_string()))?,
                 days: Days::from_mask(days).ok_or_else(|| bad(format!("days mask {days}")))?,
                 reveal: reveal.map_or(Reveal::WithNextPost, Reveal::AfterHours),
                 guild: guild.clone(),
@@ -1518,8 +1518,8 @@ mod tests {
         let schedule = DailySchedule {
             guild: "g".into(),
             channel: "c".into(),
-            time: crate::schedule::parse_time("09:00").unwrap(),
-            zone: crate::schedule::parse_zone("Asia/Tokyo").unwrap(),
+            time: crate::daily::schedule::parse_time("09:00").unwrap(),
+            zone: crate::daily::schedule::parse_zone("Asia/Tokyo").unwrap(),
             days: Days::WEEKDAYS,
             role: None,
             reveal: Reveal::AfterHours(12),
@@ -1529,8 +1529,8 @@ mod tests {
         };
         store.set_daily_schedule(&schedule).unwrap();
         let changed = DailySchedule {
-            time: crate::schedule::parse_time("08:30").unwrap(),
-            zone: crate::schedule::parse_zone("Europe/Berlin").unwrap(),
+            time: crate::daily::schedule::parse_time("08:30").unwrap(),
+            zone: crate::daily::schedule::parse_zone("Europe/Berlin").unwrap(),
             days: Days::parse("mon,fri").unwrap(),
             role: Some("r".into()),
             reveal: Reveal::WithNextPost,

@@ -15,9 +15,9 @@ use tantivy::schema::{Field, IndexRecordOption, STORED, Schema, TextFieldIndexin
 use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, doc};
 
-use crate::analysis::{BigramTokenizer, Script, WordPartTokenizer, words};
 use crate::notes::{NoteKind, NoteSet, Section};
-use crate::synonyms::Synonyms;
+use crate::search::analysis::{BigramTokenizer, Script, WordPartTokenizer, words};
+use crate::search::synonyms::Synonyms;
 
 /// Bump when the schema, the analysers or what is indexed changes: older indexes are then rebuilt.
 pub const SCHEMA_VERSION: u32 = 3;
