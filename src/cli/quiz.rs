@@ -26,7 +26,7 @@ use tsumiage::quiz::{AnswerRecord, QuizQuestion, draw_questions, record_answer};
 use tsumiage::review::{Scheduler, review_order};
 use tsumiage::search::SectionSearcher;
 use tsumiage::store::owner::{still_running, this_process};
-use tsumiage::store::{FinalScore, NewFlag, NewSession, SessionId, SqliteStore, Store, UserId};
+use tsumiage::store::{Cards, FinalScore, Flags, NewFlag, NewSession, SessionId, Sessions, SqliteStore, UserId, Users};
 
 use super::App;
 

@@ -11,7 +11,7 @@ use clap::Args;
 
 use tsumiage::clock::Timestamp;
 use tsumiage::discord::{Bot, Library, NotesSource};
-use tsumiage::store::{SqliteStore, Store};
+use tsumiage::store::{Sessions, SqliteStore};
 
 use super::App;
 

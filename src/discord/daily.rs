@@ -146,7 +146,7 @@ fn guild_streaks(store: &dyn Store, guild: &str, open: Option<&str>) -> anyhow::
 /// A member's streaks in a guild (for `/stats`).
 pub fn member_streak(bot: &Bot, guild: u64, user: u64) -> Option<Streak> {
     let store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-    let all = guild_streaks(&*store, &guild.to_string(), None).ok()?;
+    let all = guild_streaks(&**store, &guild.to_string(), None).ok()?;
     all.into_iter().find(|(id, _)| *id == user).map(|(_, s)| s)
 }
 
@@ -173,7 +173,7 @@ impl DailyHost for Bot {
     }
 
     fn with_store<R>(&self, work: impl FnOnce(&mut dyn Store) -> R) -> R {
-        work(&mut *self.store.lock().unwrap_or_else(|e| e.into_inner()))
+        work(&mut **self.store.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn choose(&self, schedule: &DailySchedule, slot_id: &str) -> Option<String> {

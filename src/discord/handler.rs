@@ -16,7 +16,7 @@ use crate::answer;
 use crate::clock::Timestamp;
 use crate::config::Locale;
 use crate::quiz::QuizQuestion;
-use crate::store::{NewFlag, Store};
+use crate::store::NewFlag;
 
 /// Where the first response to an interaction goes: Discord's callback route (gateway), or the body of
 /// the HTTP request that delivered it (HTTP interactions).

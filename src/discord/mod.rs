@@ -25,7 +25,7 @@ use crate::quiz::generate::generate;
 use crate::search::index::NoteIndex;
 use crate::search::synonyms::{Synonyms, load_lists};
 use crate::search::{SectionSearcher, search_synonyms};
-use crate::store::SqliteStore;
+use crate::store::Store;
 
 pub use handler::{FirstReply, handle};
 
@@ -91,7 +91,7 @@ pub struct NotesSource {
 pub struct Bot {
     pub config: Config,
     library: RwLock<Arc<Library>>,
-    pub(crate) store: Mutex<SqliteStore>,
+    pub(crate) store: Mutex<Box<dyn Store>>,
     pub(crate) rest: rest::Rest,
     application_id: AtomicU64,
     pub(crate) quizzes: quiz::Quizzes,
@@ -138,12 +138,12 @@ impl Bot {
         })
     }
 
-    pub fn new(config: Config, library: Library, store: SqliteStore, token: &str) -> Bot {
+    pub fn new(config: Config, library: Library, store: impl Store + 'static, token: &str) -> Bot {
         let rest = rest::Rest::new(config.discord.api_base.as_deref(), token);
         Bot {
             config,
             library: RwLock::new(Arc::new(library)),
-            store: Mutex::new(store),
+            store: Mutex::new(Box::new(store)),
             rest,
             application_id: AtomicU64::new(0),
             quizzes: quiz::Quizzes::default(),

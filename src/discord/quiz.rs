@@ -574,10 +574,10 @@ fn close_stale(bot: &Bot, session: SessionId, mut quiz: SavedQuiz, now: Timestam
     closed.extend(quiz.session.handle(Input::Stop, now));
     for event in &closed {
         if let Event::QuestionClosed { index, results, .. } = event {
-            record_results(&mut *store, session, &quiz, *index, results, true);
+            record_results(&mut **store, session, &quiz, *index, results, true);
         }
     }
-    let scores = final_scores(&mut *store, &quiz.session.scoreboard(), now)?;
+    let scores = final_scores(&mut **store, &quiz.session.scoreboard(), now)?;
     store.finish_session(session, SessionEnd::Interrupted, now, &scores)?;
     for effect in &pending {
         store.mark_effect_sent(session, &effect.effect, None, now)?;
@@ -589,7 +589,7 @@ fn close_stale(bot: &Bot, session: SessionId, mut quiz: SavedQuiz, now: Timestam
 fn finish(bot: &Bot, session: SessionId, reason: SessionEnd, scoreboard: &[ScoreLine]) -> anyhow::Result<()> {
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
     let now = Timestamp::now();
-    let scores = final_scores(&mut *store, scoreboard, now)?;
+    let scores = final_scores(&mut **store, scoreboard, now)?;
     store.finish_session(session, reason, now, &scores)?;
     Ok(())
 }
@@ -668,7 +668,7 @@ async fn carry_out(bot: &Bot, session: SessionId, quiz: &SavedQuiz) -> anyhow::R
                     // A stopped question leaves out who had not answered yet; a timed-out one counts
                     // them as misses.
                     let answered_only = reason == CloseReason::Stopped;
-                    record_results(&mut *store, session, quiz, index, &results, answered_only);
+                    record_results(&mut **store, session, quiz, index, &results, answered_only);
                 }
                 if let Some(id) = messages.get(&format!("ask:{index}")) {
                     let body = render::reveal(locale, index, total, question, &results, reason);

@@ -3,7 +3,9 @@
 //! interrupted. A Discord quiz is run from the store by any bot replica sharing it; the one that drives its
 //! deadlines holds a lease (`replica:<pid>:<nonce>` until an expiry it keeps renewing). A lease that lapsed
 //! means its replica died or hung, and another replica takes the quiz over (`takeover`), or closes it as
-//! interrupted when its deadlines passed long ago. Everything here is pure: time is passed in.
+//! interrupted when its deadlines passed long ago. The decisions (`takeover`) are pure, with time passed in;
+//! `this_process`, `replica_id` and `still_running` are the only parts that ask the operating system (its
+//! process id, and whether a recorded process is still alive), for the adapters to call.
 
 use std::path::Path;
 

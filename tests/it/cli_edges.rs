@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 
 use tsumiage::clock::Timestamp;
-use tsumiage::store::{SqliteStore, Store};
+use tsumiage::store::{SqliteStore, Users};
 
 use crate::util::{Workspace, binary, repo_root};
 

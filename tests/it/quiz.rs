@@ -10,7 +10,7 @@ use std::time::Duration;
 use tsumiage::clock::Timestamp;
 use tsumiage::questions::rebalance::key_positions;
 use tsumiage::quiz::{QuizQuestion, draw_questions};
-use tsumiage::store::{SessionEnd, SqliteStore, Store};
+use tsumiage::store::{SessionEnd, Sessions, SqliteStore};
 
 use crate::util::{Workspace, shipped};
 

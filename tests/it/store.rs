@@ -2,7 +2,7 @@
 //! database and a damaged file are refused with a clear error and left byte for byte as they were.
 
 use tsumiage::clock::Timestamp;
-use tsumiage::store::{NewSession, SCHEMA_VERSION, SqliteStore, Store, StoreError};
+use tsumiage::store::{NewSession, SCHEMA_VERSION, Sessions, SqliteStore, StoreError, Users};
 
 fn new_store_file(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("s.sqlite");

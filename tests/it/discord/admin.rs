@@ -1,7 +1,7 @@
 //! Manage Server commands (declared with `default_member_permissions`, re-checked on receipt) and `/flag`.
 
 use serde_json::{Value, json};
-use tsumiage::store::{SqliteStore, Store};
+use tsumiage::store::{Flags, SqliteStore};
 
 use super::server::CHANNEL_ID;
 use super::{WAIT, assert_one_response_each, callback_for, exchange, slash, start_with};

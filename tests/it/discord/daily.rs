@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tsumiage::discord::Bot;
-use tsumiage::store::{SqliteStore, Store};
+use tsumiage::store::{DailyLog, SqliteStore};
 
 use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID};
 use super::{MovableClock, WAIT, callback_for, config, exchange, library, press, slash, utc};

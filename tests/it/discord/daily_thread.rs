@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tsumiage::discord::Bot;
-use tsumiage::store::{DailyPostState, SqliteStore, Store};
+use tsumiage::store::{DailyLog, DailyPostState, SqliteStore};
 
 use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID, Recorded};
 use super::{MovableClock, WAIT, callback_for, config, library, utc};

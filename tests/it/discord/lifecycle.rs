@@ -9,7 +9,7 @@ use tsumiage::discord::{Bot, Library, NotesSource};
 use tsumiage::notes::load_dir;
 use tsumiage::search::index::NoteIndex;
 use tsumiage::search::synonyms::Synonyms;
-use tsumiage::store::{SqliteStore, Store};
+use tsumiage::store::{Sessions, SqliteStore};
 
 use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID};
 use super::{BANK, KINESIS, Running, SQS, WAIT, callback_for, config, slash, start_with};

@@ -14,7 +14,7 @@ use tsumiage::discord::{Bot, Library};
 use tsumiage::notes::NoteSet;
 use tsumiage::search::index::NoteIndex;
 use tsumiage::search::synonyms::Synonyms;
-use tsumiage::store::{DailyPostState, SessionEnd, SqliteStore, Store};
+use tsumiage::store::{DailyLog, DailyPostState, LiveQuizzes, SessionEnd, Sessions, SqliteStore};
 
 use super::http::{post_signed, public_key_hex, sign, signing_key};
 use super::server::{CHANNEL_ID, FakeDiscord};

@@ -1,0 +1,386 @@
+//! `Sessions` on SQLite: sessions, attempts keyed by (session, question index, user) so a replay is ignored,
+//! and final scores written once with the session's end.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::cards::save_card;
+use super::*;
+use crate::clock::Timestamp;
+use crate::store::*;
+
+pub(super) fn session_from_row(row: &rusqlite::Row) -> rusqlite::Result<SessionRecord> {
+    let end: Option<String> = row.get(6)?;
+    Ok(SessionRecord {
+        id: row.get(0)?,
+        channel: row.get(1)?,
+        started_at: Timestamp(row.get(2)?),
+        question_count: row.get::<_, i64>(3)? as usize,
+        owner: row.get(4)?,
+        ended_at: row.get::<_, Option<i64>>(5)?.map(Timestamp),
+        end: end.as_deref().and_then(SessionEnd::parse),
+    })
+}
+
+pub(super) const SESSION_COLUMNS: &str = "id, channel, started_ms, question_count, owner, ended_ms, end_reason";
+fn attempt_from_row(row: &rusqlite::Row) -> rusqlite::Result<Attempt> {
+    Ok(Attempt {
+        session: row.get(0)?,
+        question_index: row.get::<_, i64>(1)? as usize,
+        question_id: row.get(2)?,
+        user: row.get(3)?,
+        answer: row.get(4)?,
+        correct: row.get(5)?,
+        answered_at: Timestamp(row.get(6)?),
+        elapsed_ms: row.get(7)?,
+        picked: picked_from(row.get(8)?),
+    })
+}
+
+/// Inserts a session unless its channel already has one running (checked in the caller's transaction).
+pub(super) fn insert_session(transaction: &Transaction, session: &NewSession) -> Result<SessionId> {
+    let running: Option<SessionId> = transaction
+        .query_row(
+            "SELECT id FROM sessions WHERE channel = ?1 AND ended_ms IS NULL",
+            [&session.channel],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(running) = running {
+        return Err(StoreError::ChannelBusy {
+            channel: session.channel.clone(),
+            session: running,
+        });
+    }
+    transaction.execute(
+        "INSERT INTO sessions (channel, started_ms, question_count, owner) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            session.channel,
+            session.started_at.0,
+            session.question_count as i64,
+            session.owner
+        ],
+    )?;
+    Ok(transaction.last_insert_rowid())
+}
+
+pub(super) fn insert_scores(
+    transaction: &Transaction,
+    session: SessionId,
+    scores: &[FinalScore],
+) -> rusqlite::Result<()> {
+    let mut insert = transaction
+        .prepare("INSERT OR IGNORE INTO scores (session_id, user_id, points, rank) VALUES (?1, ?2, ?3, ?4)")?;
+    for score in scores {
+        insert.execute(params![session, score.user, score.points, score.rank])?;
+    }
+    Ok(())
+}
+
+impl Sessions for SqliteStore {
+    fn start_session(&mut self, session: &NewSession) -> Result<SessionId> {
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = insert_session(&transaction, session)?;
+        transaction.commit()?;
+        Ok(id)
+    }
+
+    fn session(&self, id: SessionId) -> Result<Option<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
+        Ok(self.connection.query_row(&sql, [id], session_from_row).optional()?)
+    }
+
+    fn unfinished_sessions(&self) -> Result<Vec<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE ended_ms IS NULL ORDER BY id");
+        let mut statement = self.connection.prepare(&sql)?;
+        let rows = statement.query_map([], session_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn record_attempt(&mut self, attempt: &Attempt, card: Option<&CardState>) -> Result<Recorded> {
+        // Sessions are never deleted, so checking outside the transaction is safe.
+        if self.session(attempt.session)?.is_none() {
+            return Err(StoreError::UnknownSession(attempt.session));
+        }
+        self.write(|tx| {
+            let ended: Option<Option<i64>> =
+                tx.query_row("SELECT ended_ms FROM sessions WHERE id = ?1", [attempt.session], |row| row.get(0)).optional()?;
+            // An answer arriving for a session already closed (say, by recovery) must not change its score.
+            if !matches!(ended, Some(None)) {
+                return Ok(Recorded::Duplicate);
+            }
+            let changed = tx.execute(
+                "INSERT OR IGNORE INTO attempts (session_id, question_index, question_id, user_id, answer, correct, answered_ms, elapsed_ms, picked)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    attempt.session,
+                    attempt.question_index as i64,
+                    attempt.question_id,
+                    attempt.user,
+                    attempt.answer,
+                    attempt.correct,
+                    attempt.answered_at.0,
+                    attempt.elapsed_ms,
+                    picked_column(&attempt.picked)
+                ],
+            )?;
+            if changed > 0
+                && let Some(card) = card
+            {
+                save_card(tx, attempt.user, card)?;
+            }
+            Ok(recorded(changed))
+        })
+    }
+
+    fn attempts(&self, session: SessionId) -> Result<Vec<Attempt>> {
+        let mut statement = self.connection.prepare(
+            "SELECT session_id, question_index, question_id, user_id, answer, correct, answered_ms, elapsed_ms, picked
+             FROM attempts WHERE session_id = ?1 ORDER BY question_index, user_id",
+        )?;
+        let rows = statement.query_map([session], attempt_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn finish_session(
+        &mut self,
+        id: SessionId,
+        end: SessionEnd,
+        at: Timestamp,
+        scores: &[FinalScore],
+    ) -> Result<Recorded> {
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ended: Option<Option<i64>> = transaction
+            .query_row("SELECT ended_ms FROM sessions WHERE id = ?1", [id], |row| row.get(0))
+            .optional()?;
+        match ended {
+            None => return Err(StoreError::UnknownSession(id)),
+            Some(Some(_)) => return Ok(Recorded::Duplicate),
+            Some(None) => {}
+        }
+        transaction.execute(
+            "UPDATE sessions SET ended_ms = ?2, end_reason = ?3 WHERE id = ?1",
+            params![id, at.0, end.as_str()],
+        )?;
+        insert_scores(&transaction, id, scores)?;
+        transaction.commit()?;
+        Ok(Recorded::New)
+    }
+
+    fn close_interrupted_sessions(
+        &mut self,
+        at: Timestamp,
+        is_running: &dyn Fn(&SessionRecord) -> bool,
+    ) -> Result<Vec<SessionId>> {
+        let unfinished: Vec<SessionId> = self
+            .unfinished_sessions()?
+            .into_iter()
+            .filter(|s| !is_running(s))
+            .map(|s| s.id)
+            .collect();
+        for &id in &unfinished {
+            let transaction = self
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let points: Vec<(UserId, u32)> = {
+                let mut statement = transaction
+                    .prepare("SELECT user_id, SUM(correct) FROM attempts WHERE session_id = ?1 GROUP BY user_id")?;
+                statement
+                    .query_map([id], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as u32)))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            let changed = transaction.execute(
+                "UPDATE sessions SET ended_ms = ?2, end_reason = 'interrupted' WHERE id = ?1 AND ended_ms IS NULL",
+                params![id, at.0],
+            )?;
+            if changed > 0 {
+                insert_scores(&transaction, id, &rank_scores(points))?;
+            }
+            transaction.commit()?;
+        }
+        Ok(unfinished)
+    }
+
+    fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT user_id, points, rank FROM scores WHERE session_id = ?1 ORDER BY rank, user_id")?;
+        let rows = statement.query_map([session], |row| {
+            Ok(FinalScore {
+                user: row.get(0)?,
+                points: row.get(1)?,
+                rank: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::test_support::*;
+
+    #[test]
+    fn a_replayed_attempt_counts_once_and_does_not_touch_the_card_again() {
+        let (_dir, mut store) = open_temp();
+        let user = store.user("alice", Timestamp(0)).unwrap();
+        assert_eq!(store.user("alice", Timestamp(5)).unwrap(), user);
+        let session = store
+            .start_session(&NewSession {
+                channel: "t".into(),
+                started_at: Timestamp(0),
+                question_count: 2,
+                owner: "test".into(),
+            })
+            .unwrap();
+        let card = CardState {
+            question_id: "q0".into(),
+            due: Timestamp(9),
+            stability: 1.0,
+            difficulty: 5.0,
+            elapsed_days: 0,
+            scheduled_days: 0,
+            reps: 1,
+            lapses: 0,
+            state: 1,
+            last_review: Timestamp(1),
+        };
+        assert_eq!(
+            store
+                .record_attempt(&attempt(session, 0, user, true), Some(&card))
+                .unwrap(),
+            Recorded::New
+        );
+        let replayed_card = CardState {
+            reps: 2,
+            ..card.clone()
+        };
+        assert_eq!(
+            store
+                .record_attempt(&attempt(session, 0, user, true), Some(&replayed_card))
+                .unwrap(),
+            Recorded::Duplicate
+        );
+        assert_eq!(store.attempts(session).unwrap().len(), 1);
+        assert_eq!(store.card(user, "q0").unwrap().unwrap().reps, 1);
+        let unknown = store
+            .record_attempt(&attempt(session + 1, 0, user, true), None)
+            .unwrap_err();
+        assert!(matches!(unknown, StoreError::UnknownSession(_)), "{unknown}");
+        // The trait is object safe: a bot can hold `Box<dyn Store>` and swap the backend.
+        let as_trait: &mut dyn Store = &mut store;
+        assert_eq!(as_trait.attempts(session).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn finishing_twice_and_recovery_never_count_a_score_twice() {
+        let (_dir, mut store) = open_temp();
+        let alice = store.user("alice", Timestamp(0)).unwrap();
+        let bob = store.user("bob", Timestamp(0)).unwrap();
+        let done = store
+            .start_session(&NewSession {
+                channel: "a".into(),
+                started_at: Timestamp(0),
+                question_count: 1,
+                owner: "test".into(),
+            })
+            .unwrap();
+        store.record_attempt(&attempt(done, 0, alice, true), None).unwrap();
+        let scores = rank_scores(vec![(alice, 1)]);
+        assert_eq!(
+            store
+                .finish_session(done, SessionEnd::CountReached, Timestamp(5), &scores)
+                .unwrap(),
+            Recorded::New
+        );
+        assert_eq!(
+            store
+                .finish_session(done, SessionEnd::Stopped, Timestamp(6), &scores)
+                .unwrap(),
+            Recorded::Duplicate
+        );
+
+        let broken = store
+            .start_session(&NewSession {
+                channel: "b".into(),
+                started_at: Timestamp(0),
+                question_count: 3,
+                owner: "test".into(),
+            })
+            .unwrap();
+        store.record_attempt(&attempt(broken, 0, alice, true), None).unwrap();
+        store.record_attempt(&attempt(broken, 0, bob, true), None).unwrap();
+        store.record_attempt(&attempt(broken, 1, bob, false), None).unwrap();
+        assert_eq!(
+            store.close_interrupted_sessions(Timestamp(10), &|_| false).unwrap(),
+            vec![broken]
+        );
+        assert!(
+            store
+                .close_interrupted_sessions(Timestamp(11), &|_| false)
+                .unwrap()
+                .is_empty()
+        );
+        // A late write for the closed session changes nothing.
+        assert_eq!(
+            store.record_attempt(&attempt(broken, 2, alice, true), None).unwrap(),
+            Recorded::Duplicate
+        );
+        let record = store.session(broken).unwrap().unwrap();
+        assert_eq!(record.end, Some(SessionEnd::Interrupted));
+        let scores = store.scores(broken).unwrap();
+        assert_eq!(
+            scores,
+            vec![
+                FinalScore {
+                    user: alice,
+                    points: 1,
+                    rank: 1
+                },
+                FinalScore {
+                    user: bob,
+                    points: 1,
+                    rank: 1
+                }
+            ]
+        );
+        assert_eq!(store.stats(alice, Timestamp(20)).unwrap().points, 2);
+    }
+
+    #[test]
+    fn one_running_session_per_channel_and_live_sessions_stay_open() {
+        let (_dir, mut store) = open_temp();
+        let new = |channel: &str, owner: &str| NewSession {
+            channel: channel.into(),
+            started_at: Timestamp(0),
+            question_count: 1,
+            owner: owner.into(),
+        };
+        let live = store.start_session(&new("c1", "alive")).unwrap();
+        let error = store.start_session(&new("c1", "alive")).unwrap_err();
+        assert!(
+            matches!(error, StoreError::ChannelBusy { session, .. } if session == live),
+            "{error}"
+        );
+        let dead = store.start_session(&new("c2", "dead")).unwrap();
+        let closed = store
+            .close_interrupted_sessions(Timestamp(5), &|s| s.owner == "alive")
+            .unwrap();
+        assert_eq!(closed, vec![dead]);
+        assert_eq!(
+            store
+                .unfinished_sessions()
+                .unwrap()
+                .iter()
+                .map(|s| s.id)
+                .collect::<Vec<_>>(),
+            vec![live]
+        );
+        // Once the dead session is closed its channel is free again.
+        store.start_session(&new("c2", "alive")).unwrap();
+    }
+}
