@@ -15,7 +15,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use tsumiage::config::{Config, Locale};
-use tsumiage::notes::{NoteSet, load_dir};
+use tsumiage::notes::NoteSet;
+use tsumiage::quiz::library::{Library, NotesSource};
 use tsumiage::search::SectionSearcher;
 use tsumiage::search::index::{Freshness, NoteIndex};
 use tsumiage::search::synonyms::{Synonyms, load_lists};
@@ -176,9 +177,19 @@ impl App {
         self.config.locale
     }
 
+    /// Where the notes, index, synonyms and glossary are, as configured.
+    fn notes_source(&self) -> NotesSource {
+        let paths = &self.config.paths;
+        NotesSource {
+            notes: paths.notes.clone(),
+            index: paths.index.clone(),
+            synonyms: paths.synonyms.clone(),
+            glossary: paths.glossary.clone(),
+        }
+    }
+
     fn load_notes(&self) -> Result<NoteSet> {
-        let notes = &self.config.paths.notes;
-        load_dir(notes).with_context(|| format!("reading the notes folder {}", notes.display()))
+        Ok(self.notes_source().read_notes()?)
     }
 
     /// The synonyms file and the glossary, merged.
@@ -189,23 +200,42 @@ impl App {
 
     /// The index for the notes, built first when missing or stale, with progress on stderr.
     fn open_index(&self, set: &NoteSet) -> Result<NoteIndex> {
+        let started = self.announce_build(set);
+        let root = &self.config.paths.index;
+        let (index, built) = NoteIndex::open_or_build(root, set, &mut |progress| {
+            render::build_progress(self.locale(), progress)
+        })
+        .with_context(|| format!("opening the index in {}", root.display()))?;
+        self.report_build(built, index.meta.sections, started);
+        Ok(index)
+    }
+
+    /// The notes as a library (index, synonyms, every question), loaded as the bot loads it, with the
+    /// index's build progress on stderr.
+    fn load_library(&self) -> Result<Library> {
+        let set = self.load_notes()?;
+        let started = self.announce_build(&set);
+        let (library, built) = self
+            .notes_source()
+            .library(set, &mut |progress| render::build_progress(self.locale(), progress))?;
+        self.report_build(built, library.index.meta.sections, started);
+        Ok(library)
+    }
+
+    /// Says why the index is about to be built, if it is.
+    fn announce_build(&self, set: &NoteSet) -> Instant {
         let root = &self.config.paths.index;
         let freshness = NoteIndex::freshness(root, set);
         if freshness != Freshness::Fresh {
             eprintln!("{}", render::build_reason(self.locale(), freshness, root));
         }
-        let started = Instant::now();
-        let (index, built) = NoteIndex::open_or_build(root, set, &mut |progress| {
-            render::build_progress(self.locale(), progress)
-        })
-        .with_context(|| format!("opening the index in {}", root.display()))?;
+        Instant::now()
+    }
+
+    fn report_build(&self, built: Freshness, sections: usize, started: Instant) {
         if built != Freshness::Fresh {
-            eprintln!(
-                "{}",
-                render::build_done(self.locale(), index.meta.sections, started.elapsed())
-            );
+            eprintln!("{}", render::build_done(self.locale(), sections, started.elapsed()));
         }
-        Ok(index)
     }
 }
 

@@ -6,7 +6,6 @@
 
 mod render;
 
-use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -15,16 +14,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use tsumiage::check;
 use tsumiage::clock::Timestamp;
-use tsumiage::notes::{Note, NoteSet, Section};
-use tsumiage::quiz::checker::fold;
-use tsumiage::quiz::generate::Generator;
-use tsumiage::quiz::order;
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
-use tsumiage::quiz::{AnswerRecord, QuizQuestion, draw_questions, record_answer};
+use tsumiage::quiz::{AnswerRecord, QuizQuestion, record_answer, select};
 use tsumiage::review::{Scheduler, review_order};
-use tsumiage::search::SectionSearcher;
 use tsumiage::store::owner::{still_running, this_process};
 use tsumiage::store::{Cards, FinalScore, Flags, NewFlag, NewSession, SessionId, Sessions, SqliteStore, UserId, Users};
 
@@ -116,52 +109,18 @@ fn close_interrupted(app: &App, store: &mut SqliteStore) -> Result<()> {
     Ok(())
 }
 
-/// The authored questions.
-fn bank_questions(set: &NoteSet) -> Vec<QuizQuestion> {
-    check::questions(set)
-        .iter()
-        .map(|q| QuizQuestion::from_bank(q, set))
-        .collect()
-}
-
-/// Runs `work` with a question generator over the notes' index (built first when missing or stale).
-fn with_generator<T>(app: &App, set: &NoteSet, work: impl FnOnce(&Generator) -> T) -> Result<T> {
-    let index = app.open_index(set)?;
-    let searcher = SectionSearcher::new(&index, &app.synonyms()?);
-    Ok(work(&Generator::new(set, &searcher)))
-}
-
-/// Whether a section is about `topic` (its service, exam domains, tags or path), as
-/// `QuizQuestion::matches_topic`.
-fn section_matches(note: &Note, section: &Section, topic: &str) -> bool {
-    let topic = fold(topic);
-    topic.is_empty()
-        || note
-            .section_tags(section)
-            .iter()
-            .chain([&note.path])
-            .any(|field| fold(field).contains(&topic))
-}
-
 pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
     let seed = args.seed.unwrap_or_else(|| Timestamp::now().millis() as u64);
     let topic = args.topic.as_deref().unwrap_or("");
-    let set = app.load_notes()?;
-    // Authored questions first; questions generated from the notes make up the count.
-    let candidates: Vec<QuizQuestion> = bank_questions(&set)
-        .into_iter()
-        .filter(|q| q.matches_topic(topic))
-        .collect();
-    let mut questions = draw_questions(candidates, args.count, seed);
-    if questions.len() < args.count && !args.bank_only {
-        let wanted = args.count - questions.len();
-        questions.extend(with_generator(app, &set, |generator| {
-            generator.questions(&|note, section| section_matches(note, section, topic), wanted, seed)
-        })?);
-    }
-    // Generated questions mixed in among the bank's; each question's choices in an order of its own.
-    order::shuffle(&mut questions, seed);
-    let questions: Vec<QuizQuestion> = questions.iter().map(|q| q.presented(seed)).collect();
+    let library = app.load_library()?;
+    let request = select::Request {
+        topic: &select::Topic::new(topic),
+        count: args.count,
+        seed,
+        one_pick_only: false,
+        bank_only: args.bank_only,
+    };
+    let questions = select::pick(&library, &request);
     if questions.is_empty() {
         println!("{}", render::no_questions(app.locale(), topic));
         return Ok(ExitCode::FAILURE);
@@ -187,26 +146,13 @@ pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
         println!("{}", render::nothing_to_review(app.locale()));
         return Ok(ExitCode::SUCCESS);
     }
-    let set = app.load_notes()?;
-    let mut bank: HashMap<String, QuizQuestion> = bank_questions(&set).into_iter().map(|q| (q.id.clone(), q)).collect();
-    let generated_ids: Vec<&String> = order.iter().filter(|id| id.starts_with("gen:")).collect();
-    let mut generated: HashMap<String, QuizQuestion> = if generated_ids.is_empty() {
-        HashMap::new()
-    } else {
-        with_generator(app, &set, |generator| {
-            generated_ids
-                .iter()
-                .filter_map(|id| generator.by_id(id))
-                .map(|q| (q.id.clone(), q))
-                .collect()
-        })?
-    };
+    let library = app.load_library()?;
     // A card whose question was deleted from the notes is skipped, not an error.
     // Choices in an order of their own each time, so a card is not remembered by its letter.
     let seed = now.millis() as u64;
     let questions: Vec<QuizQuestion> = order
         .iter()
-        .filter_map(|id| bank.remove(id).or_else(|| generated.remove(id)))
+        .filter_map(|id| library.question(id))
         .map(|question| question.presented(seed))
         .collect();
     if questions.is_empty() {

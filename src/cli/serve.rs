@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use tsumiage::clock::Timestamp;
-use tsumiage::discord::{Bot, Library, NotesSource};
+use tsumiage::discord::Bot;
 use tsumiage::store::{Sessions, SqliteStore};
 
 use super::App;
@@ -67,19 +67,12 @@ pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
         Some(_) => Some(tsumiage::discord::http::verifier(&secret("DISCORD_PUBLIC_KEY")?)?),
         None => None,
     };
-    let set = app.load_notes()?;
-    let index = app.open_index(&set)?;
-    let library = Library::new(set, index, app.synonyms()?);
+    let library = app.load_library()?;
     let path = &app.config.paths.store;
     let mut store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
     let closed = store.close_interrupted_sessions(Timestamp::now(), &tsumiage::store::owner::still_running)?;
     let mut bot = Bot::new(app.config.clone(), library, store, &token);
-    bot.notes_source = Some(NotesSource {
-        notes: app.config.paths.notes.clone(),
-        index: app.config.paths.index.clone(),
-        synonyms: app.config.paths.synonyms.clone(),
-        glossary: app.config.paths.glossary.clone(),
-    });
+    bot.notes_source = Some(app.notes_source());
     // For end-to-end tests of the daily question only: the scheduler's clock starts at this instant
     // (RFC 3339) and runs from there, so "09:00" is a fraction of a second away.
     if let Ok(start) = std::env::var("TSUMIAGE_TEST_CLOCK_START") {

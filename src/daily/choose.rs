@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 
 use crate::quiz::QuizQuestion;
-use crate::quiz::checker::fold;
 use crate::quiz::order;
 
 /// What the store knows about a server's history, per question id.
@@ -29,12 +28,6 @@ pub fn eligible(question: &QuizQuestion) -> bool {
     (2..=25).contains(&question.choices.len()) && question.correct.len() == 1
 }
 
-/// Whether a question is about `topic` (its service or a tag, compared folded).
-pub fn about(question: &QuizQuestion, topic: &str) -> bool {
-    let topic = fold(topic);
-    question.service.iter().chain(&question.tags).any(|t| fold(t) == topic)
-}
-
 /// Today's question for a server, or `None` when no question fits (no bank, or nothing on the topic).
 pub fn choose<'q>(
     questions: &'q [QuizQuestion],
@@ -44,7 +37,7 @@ pub fn choose<'q>(
 ) -> Option<&'q QuizQuestion> {
     let candidates: Vec<&QuizQuestion> = questions
         .iter()
-        .filter(|q| eligible(q) && topic.is_none_or(|t| about(q, t)))
+        .filter(|q| eligible(q) && topic.is_none_or(|t| q.matches_topic(t)))
         .collect();
     let times = |q: &QuizQuestion| record.posted.get(&q.id).copied().unwrap_or(0);
     let fewest = candidates.iter().map(|q| times(q)).min()?;

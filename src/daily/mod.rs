@@ -8,5 +8,5 @@ mod choose;
 pub mod schedule;
 mod streaks;
 
-pub use choose::{GroupRecord, about, choose, eligible, shown};
+pub use choose::{GroupRecord, choose, eligible, shown};
 pub use streaks::{Streak, streak, streaks};

@@ -203,7 +203,7 @@ impl DailyHost for Bot {
         };
         let library = self.library();
         choose(
-            &library.questions,
+            library.questions(),
             schedule.topic.as_deref(),
             &record,
             &format!("{}/{slot_id}", schedule.guild),
@@ -214,7 +214,7 @@ impl DailyHost for Bot {
     async fn send(&self, schedule: &DailySchedule, slot_id: &str, question_id: &str) -> anyhow::Result<String> {
         let library = self.library();
         let question = library
-            .questions
+            .questions()
             .iter()
             .find(|q| q.id == question_id)
             .ok_or_else(|| anyhow::anyhow!("question {question_id} is no longer in the notes"))?;
@@ -255,7 +255,7 @@ impl DailyHost for Bot {
     async fn reveal(&self, schedule: &DailySchedule, post: &DailyPost) -> anyhow::Result<()> {
         let Some(message) = &post.message_id else { return Ok(()) };
         let library = self.library();
-        let Some(question) = library.questions.iter().find(|q| q.id == post.question_id) else {
+        let Some(question) = library.questions().iter().find(|q| q.id == post.question_id) else {
             tracing::warn!(question = %post.question_id, "revealing a question no longer in the notes: skipped");
             return Ok(());
         };
@@ -320,7 +320,7 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, custom_id: 
     }
     let library = bot.library();
     let question = library
-        .questions
+        .questions()
         .iter()
         .find(|q| q.id == post.question_id)
         .ok_or_else(|| question_gone(locale))?;

@@ -311,7 +311,7 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
             if name == "flag" && option == "question" {
                 let library = bot.library();
                 let choices: Vec<(String, String)> = library
-                    .questions
+                    .questions()
                     .iter()
                     .filter(|q| {
                         crate::quiz::checker::fold(&q.id).contains(&folded)
@@ -539,7 +539,7 @@ fn review(bot: &Bot, incoming: &Incoming) -> Outcome {
     let library = bot.library();
     let items: Vec<&QuizQuestion> = order
         .iter()
-        .filter_map(|id| library.questions.iter().find(|q| &q.id == id))
+        .filter_map(|id| library.questions().iter().find(|q| &q.id == id))
         .collect();
     Ok(render::review(locale, &due, &items))
 }
@@ -585,7 +585,7 @@ fn flag(bot: &Bot, incoming: &Incoming, key: &str, reason: &str) -> Outcome {
     let library = bot.library();
     let key = key.trim();
     let question = library
-        .questions
+        .questions()
         .iter()
         .find(|q| q.id == key || question_key(&q.id) == key)
         .ok_or_else(|| question_gone(locale))?;

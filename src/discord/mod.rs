@@ -13,79 +13,15 @@ pub mod render;
 mod replay;
 pub mod rest;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::config::{Config, Locale};
-use crate::notes::NoteSet;
-use crate::quiz::QuizQuestion;
-use crate::quiz::generate::generate;
-use crate::search::index::NoteIndex;
-use crate::search::synonyms::{Synonyms, load_lists};
-use crate::search::{SectionSearcher, search_synonyms};
+use crate::quiz::library::{Library, NotesSource};
 use crate::store::Store;
 
 pub use handler::{FirstReply, handle};
-
-/// The notes as the bot searches them, with every quiz question (bank and generated). Swapped whole
-/// when the notes change.
-pub struct Library {
-    pub notes: NoteSet,
-    pub index: NoteIndex,
-    /// The user's synonyms merged with those harvested from the notes, once (`search_synonyms`).
-    pub synonyms: Synonyms,
-    pub questions: Vec<QuizQuestion>,
-}
-
-impl Library {
-    /// `synonyms` is the user's list; the pairs the notes write are added to it here.
-    pub fn new(notes: NoteSet, index: NoteIndex, synonyms: Synonyms) -> Library {
-        let mut questions: Vec<QuizQuestion> = crate::check::questions(&notes)
-            .iter()
-            .map(|q| QuizQuestion::from_bank(q, &notes))
-            .collect();
-        let synonyms = search_synonyms(&index, &synonyms);
-        let generated = generate(&notes, &SectionSearcher::prepared(&index, &synonyms));
-        questions.extend(generated);
-        Library {
-            notes,
-            index,
-            synonyms,
-            questions,
-        }
-    }
-
-    pub fn searcher(&self, snippet_lines: usize) -> SectionSearcher<'_> {
-        let mut searcher = SectionSearcher::prepared(&self.index, &self.synonyms);
-        searcher.snippet_lines = snippet_lines;
-        searcher
-    }
-
-    /// Topics a quiz can be about: services and tags, most common first.
-    pub fn topics(&self) -> Vec<String> {
-        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-        for question in &self.questions {
-            for topic in question.service.iter().chain(&question.tags) {
-                *counts.entry(topic.clone()).or_default() += 1;
-            }
-        }
-        let mut topics: Vec<(String, usize)> = counts.into_iter().collect();
-        topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        topics.into_iter().map(|(t, _)| t).collect()
-    }
-}
-
-/// Where the bot reloads notes from (absent in tests that build their notes in memory).
-#[derive(Debug, Clone)]
-pub struct NotesSource {
-    pub notes: PathBuf,
-    pub index: PathBuf,
-    pub synonyms: PathBuf,
-    /// The English ↔ Japanese glossary, merged with `synonyms`.
-    pub glossary: PathBuf,
-}
 
 /// Everything the handlers share.
 pub struct Bot {
@@ -139,6 +75,8 @@ impl Bot {
     }
 
     pub fn new(config: Config, library: Library, store: impl Store + 'static, token: &str) -> Bot {
+        // Every question generated now, before the first `/quiz` waits for it.
+        library.questions();
         let rest = rest::Rest::new(config.discord.api_base.as_deref(), token);
         Bot {
             config,
@@ -288,25 +226,25 @@ fn notes_fingerprint(dir: &std::path::Path) -> u64 {
     crate::quiz::order::stable_hash(0, &parts.join("\n"))
 }
 
-/// Reads and indexes the notes under `source` (blocking: run it off the async threads).
-fn build_library(source: &NotesSource) -> anyhow::Result<Library> {
-    let notes = crate::notes::load_dir(&source.notes)?;
-    let synonyms = load_lists(&source.synonyms, Some(&source.glossary))?;
-    let (index, _) = NoteIndex::open_or_build(&source.index, &notes, &mut |_| {})?;
-    Ok(Library::new(notes, index, synonyms))
-}
-
 impl Bot {
     /// Reindexes the notes now and swaps them in (`/reload`); `Ok(None)` when the bot has no notes folder.
     pub(crate) async fn reload_now(&self) -> anyhow::Result<Option<usize>> {
         let Some(source) = self.notes_source.clone() else {
             return Ok(None);
         };
-        let library = tokio::task::spawn_blocking(move || build_library(&source)).await??;
+        let library = tokio::task::spawn_blocking(move || load_library(&source)).await??;
         let sections = library.index.meta.sections;
         self.swap_library(library);
         Ok(Some(sections))
     }
+}
+
+/// Reads the notes and generates every question (blocking: run it off the async threads), so the first
+/// `/quiz` after a (re)load does not wait for the generation.
+fn load_library(source: &NotesSource) -> Result<Library, crate::quiz::library::LibraryError> {
+    let (library, _) = source.load(&mut |_| {})?;
+    library.questions();
+    Ok(library)
 }
 
 /// Whether the bot's library was built from the notes now on disk (unreadable notes count as a change).
@@ -341,7 +279,7 @@ async fn reload_notes(bot: Arc<Bot>, source: NotesSource) {
         }
         changed = false;
         let source = source.clone();
-        match tokio::task::spawn_blocking(move || build_library(&source)).await {
+        match tokio::task::spawn_blocking(move || load_library(&source)).await {
             Ok(Ok(library)) => {
                 tracing::info!(sections = library.index.meta.sections, "notes changed: reindexed");
                 bot.swap_library(library);

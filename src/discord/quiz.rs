@@ -26,7 +26,7 @@ use crate::quiz::order::stable_hash;
 use crate::quiz::session::{
     CloseReason, Event, Input, PlayerResult, QuizSession, Refusal as Refused, ScoreLine, SessionSettings,
 };
-use crate::quiz::{Answer, AnswerRecord, QuizQuestion, draw_questions, record_answer};
+use crate::quiz::{Answer, AnswerRecord, record_answer, select};
 use crate::review::Scheduler;
 use crate::store::owner::{self, Takeover};
 use crate::store::{Cas, FinalScore, NewEffect, NewSession, QuizEffect, SessionEnd, SessionId, Store, StoreError};
@@ -175,16 +175,14 @@ pub(crate) async fn start(
     let library = bot.library();
     let seed = now.millis() as u64;
     // One button press is one pick: a question asking for two choices is left to the terminal quiz.
-    let candidates = library
-        .questions
-        .iter()
-        .filter(|q| q.matches_topic(&topic) && !q.choices.is_empty() && q.picks_wanted() == 1);
-    // Bank questions first, then generated ones, each drawn in an order set by the seed; each shown with
-    // its choices in an order of its own (the quiz is saved with them, so every replica shows the same).
-    let (bank, generated): (Vec<QuizQuestion>, Vec<QuizQuestion>) = candidates.cloned().partition(|q| !q.generated);
-    let mut questions = draw_questions(bank, count, seed);
-    questions.extend(draw_questions(generated, count - questions.len(), seed));
-    let questions: Vec<QuizQuestion> = questions.iter().map(|q| q.presented(seed)).collect();
+    let request = select::Request {
+        topic: &select::Topic::new(&topic),
+        count,
+        seed,
+        one_pick_only: true,
+        bank_only: false,
+    };
+    let questions = select::pick(&library, &request);
     if questions.is_empty() {
         return Err(Refusal(match locale {
             Locale::Ja => format!("「{topic}」の問題が見つかりません。"),
@@ -773,7 +771,7 @@ mod tests {
     use super::*;
 
     fn saved(started_at: i64) -> (SavedQuiz, Vec<Event>) {
-        let question = |id: &str| QuizQuestion::sample(id, 2, 'A');
+        let question = |id: &str| crate::quiz::QuizQuestion::sample(id, 2, 'A');
         let settings = SessionSettings {
             question_count: 2,
             time_limit_ms: 1_000,

@@ -1,19 +1,23 @@
 //! Quizzes: one question type (`QuizQuestion`) that authored bank questions and questions generated from
 //! the notes both become, answer checking (`checker`), the session state machine that runs one quiz in one
-//! channel with the clock passed in (`session`), and question generation (`generate`). Everything here is
-//! pure: the terminal and Discord adapters feed inputs and render the events that come back.
+//! channel with the clock passed in (`session`), question generation (`generate`), which questions a quiz
+//! asks (`select`: one topic rule, one pick rule), the order choices are shown in (`order`), and the notes
+//! loaded as a `library` for every front end. Pure apart from `library` reading the notes folder: the
+//! terminal and Discord adapters feed inputs and render the events that come back.
 
 pub mod checker;
 mod cloze_number;
 pub mod generate;
+pub mod library;
 pub mod order;
+pub mod select;
 pub mod session;
 
 use serde::{Deserialize, Serialize};
 
 use crate::notes::NoteSet;
 use crate::questions::Question;
-use checker::{Checked, Verdict, check, fold};
+use checker::{Checked, Verdict, check};
 
 /// A place in the notes: `file:line`, and the section id when it is a section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -307,6 +311,11 @@ impl QuizQuestion {
         }
     }
 
+    /// Whether the question is about `topic`, by the one topic rule (`select::Topic`).
+    pub fn matches_topic(&self, topic: &str) -> bool {
+        select::Topic::new(topic).matches_question(self)
+    }
+
     /// `B. text` (each correct choice) or the cloze answer.
     pub fn canonical(&self) -> String {
         if let Some(answer) = &self.answer {
@@ -318,20 +327,6 @@ impl QuizQuestion {
             .map(|c| format!("{}. {}", c.label, c.text))
             .collect::<Vec<_>>()
             .join(" / ")
-    }
-
-    /// Whether the question is about `topic`: its service, tags, id or file, folded.
-    pub fn matches_topic(&self, topic: &str) -> bool {
-        let topic = fold(topic);
-        if topic.is_empty() {
-            return true;
-        }
-        let fields = self
-            .service
-            .iter()
-            .chain(&self.tags)
-            .chain([&self.id, &self.origin.path, &self.source.path]);
-        fields.into_iter().any(|field| fold(field).contains(&topic))
     }
 }
 

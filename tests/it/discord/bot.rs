@@ -126,7 +126,7 @@ async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
             .map(|b| b["custom_id"].as_str().unwrap().to_string())
             .filter(|id| id.starts_with("q:"))
             .collect();
-        let (right, wrong) = super::shown_right_and_wrong(&question, &super::library().questions);
+        let (right, wrong) = super::shown_right_and_wrong(&question, super::library().questions());
         let (right, wrong) = (right.to_string(), wrong.to_string());
         let (right, wrong) = (right.as_str(), wrong.as_str());
         let id = |label: &str| {

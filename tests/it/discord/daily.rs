@@ -125,7 +125,7 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
     );
 
     let stem = post["embeds"][0]["description"].as_str().unwrap().to_string();
-    let (right, wrong) = super::shown_right_and_wrong(&post, &library().questions);
+    let (right, wrong) = super::shown_right_and_wrong(&post, library().questions());
     let (right, wrong) = (right.to_string(), wrong.to_string());
     let (right, wrong) = (right.as_str(), wrong.as_str());
     let id = |label: &str| {
@@ -201,7 +201,7 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
     let second = wait_posts(&discord, 2).await.remove(1);
     let stem2 = second["embeds"][0]["description"].as_str().unwrap().to_string();
     assert_ne!(stem2, stem, "a question repeated before the bank was exhausted");
-    let right2 = super::shown_right_and_wrong(&second, &library().questions)
+    let right2 = super::shown_right_and_wrong(&second, library().questions())
         .0
         .to_string();
     let right2 = right2.as_str();

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tsumiage::discord::{Bot, Library, NotesSource};
+use tsumiage::discord::Bot;
 use tsumiage::notes::load_dir;
+use tsumiage::quiz::library::{Library, NotesSource};
 use tsumiage::search::index::NoteIndex;
 use tsumiage::search::synonyms::Synonyms;
 use tsumiage::store::{Sessions, SqliteStore};

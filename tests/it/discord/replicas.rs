@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tsumiage::config::QuizOnShutdown;
-use tsumiage::discord::{Bot, Library};
+use tsumiage::discord::Bot;
 use tsumiage::notes::NoteSet;
+use tsumiage::quiz::library::Library;
 use tsumiage::search::index::NoteIndex;
 use tsumiage::search::synonyms::Synonyms;
 use tsumiage::store::{DailyLog, DailyPostState, LiveQuizzes, SessionEnd, Sessions, SqliteStore};
@@ -154,7 +155,7 @@ fn is_question(body: &Value) -> bool {
 
 /// The button ids of a question for its right and a wrong choice, from the question bank the bot uses.
 fn right_and_wrong(message: &Value) -> (String, String) {
-    let (right, wrong) = super::shown_right_and_wrong(message, &library().questions);
+    let (right, wrong) = super::shown_right_and_wrong(message, library().questions());
     let buttons: Vec<String> = message["components"]
         .as_array()
         .unwrap()
@@ -625,7 +626,7 @@ async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_re
     assert_eq!(daily_sends(&discord), 1, "one message-create request for the slot");
 
     // Members answer through either replica; a second answer is refused on the other one.
-    let (right, wrong) = super::shown_right_and_wrong(&post, &library().questions);
+    let (right, wrong) = super::shown_right_and_wrong(&post, library().questions());
     for (replica, member, label) in [(&a, "3001", right), (&b, "3002", right), (&a, "3003", wrong)] {
         let feedback = replica
             .deliver(&client, &press(&discord, member, &daily_button(&post, label), &post))
@@ -732,7 +733,7 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
     assert_eq!(
         post["embeds"][0]["description"].as_str(),
         library()
-            .questions
+            .questions()
             .iter()
             .find(|q| q.id == recorded.question_id)
             .map(|q| q.stem.as_str())
