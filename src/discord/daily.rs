@@ -18,7 +18,7 @@ use crate::daily::schedule::{self, DailySchedule, Days, Reveal};
 use crate::daily::{self, GroupRecord, Streak, choose, streaks};
 use crate::jobs::daily::{self as daily_job, DailyHost, Posted, timestamp};
 use crate::quiz::{Answer, QuizQuestion};
-use crate::review::{Scheduler, untimed_rating};
+use crate::review::{self, Scheduler};
 use crate::store::{DailyAnswer, DailyPost, Recorded, Store, UserId};
 
 const BLUE: u32 = 0x3b82f6;
@@ -340,13 +340,14 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, custom_id: 
         .user(&player_name(incoming.user_id), timestamp(now))
         .map_err(|e| failed(locale, e))?;
     // The answer also reviews the member's card for the question: a miss comes back in `/review`.
-    let previous = store.card(user, &question.id).map_err(|e| failed(locale, e))?;
-    let card = Scheduler::default().review(
-        &question.id,
-        previous.as_ref(),
-        untimed_rating(checked.verdict),
-        timestamp(now),
-    );
+    let answered = review::Answered {
+        user,
+        question_id: &question.id,
+        verdict: checked.verdict,
+        timing: review::Timing::Untimed,
+        at: timestamp(now),
+    };
+    let card = review::card_after(&**store, &Scheduler::default(), &answered).map_err(|e| failed(locale, e))?;
     let recorded = store
         .record_daily_answer(
             &DailyAnswer {

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::notes::NoteSet;
 use crate::questions::Question;
+use crate::review;
 use checker::{Checked, Verdict, check};
 
 /// A place in the notes: `file:line`, and the section id when it is a section.
@@ -354,14 +355,22 @@ pub struct AnswerRecord<'a> {
 /// (a replay of the same answer changes nothing).
 pub fn record_answer<S: crate::store::Store + ?Sized>(
     store: &mut S,
-    scheduler: &crate::review::Scheduler,
+    scheduler: &review::Scheduler,
     record: &AnswerRecord,
 ) -> crate::store::Result<()> {
     let result = record.result;
     let user = store.user(record.player, result.answered_at)?;
-    let previous = store.card(user, &record.question.id)?;
-    let rating = crate::review::rating(result.verdict, result.elapsed_ms, record.time_limit_ms);
-    let card = scheduler.review(&record.question.id, previous.as_ref(), rating, result.answered_at);
+    let answered = review::Answered {
+        user,
+        question_id: &record.question.id,
+        verdict: result.verdict,
+        timing: review::Timing::Limited {
+            elapsed_ms: result.elapsed_ms,
+            limit_ms: record.time_limit_ms,
+        },
+        at: result.answered_at,
+    };
+    let card = review::card_after(store, scheduler, &answered)?;
     let attempt = crate::store::Attempt {
         session: record.session,
         question_index: record.index,

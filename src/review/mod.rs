@@ -1,13 +1,17 @@
 //! Spaced repetition per user and question with FSRS (the `rs-fsrs` crate, desired retention 0.9). A
 //! verdict and the answer's speed become a rating; the rating moves the user's card. `review_order` puts
-//! due cards first, then recent misses. Time is passed in; nothing here reads the clock.
+//! due cards first, then recent misses. `card_after` is how every answer (a quiz's, the daily question's)
+//! reviews the player's card: the caller writes the card in the same transaction as the answer, so a
+//! replayed answer reviews nothing twice. Time is passed in; nothing here reads the clock.
+//!
+//! Core: imports the quiz's verdicts and the store's records and ports, never a backend or an adapter.
 
 use chrono::{DateTime, Utc};
 use rs_fsrs::{Card, FSRS, Parameters, Rating, State};
 
 use crate::clock::Timestamp;
 use crate::quiz::checker::Verdict;
-use crate::store::CardState;
+use crate::store::{CardState, Cards, UserId};
 
 /// The share of reviews FSRS schedules to be remembered.
 pub const DESIRED_RETENTION: f64 = 0.9;
@@ -63,6 +67,38 @@ impl Scheduler {
         let next = self.fsrs.next(current, at, rating).card;
         from_fsrs(question_id, &next)
     }
+}
+
+/// How long an answer could take: a quiz question's time limit, or none (the daily question).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timing {
+    Limited { elapsed_ms: i64, limit_ms: i64 },
+    Untimed,
+}
+
+/// One answer to one question, as it reviews the player's card.
+#[derive(Debug, Clone, Copy)]
+pub struct Answered<'a> {
+    pub user: UserId,
+    pub question_id: &'a str,
+    pub verdict: Verdict,
+    pub timing: Timing,
+    pub at: Timestamp,
+}
+
+/// The player's card for the question after this answer: their stored card (a new one the first time),
+/// moved by the answer's rating. Nothing is written: the caller stores it with the answer.
+pub fn card_after(
+    cards: &(impl Cards + ?Sized),
+    scheduler: &Scheduler,
+    answered: &Answered,
+) -> crate::store::Result<CardState> {
+    let previous = cards.card(answered.user, answered.question_id)?;
+    let rating = match answered.timing {
+        Timing::Limited { elapsed_ms, limit_ms } => rating(answered.verdict, elapsed_ms, limit_ms),
+        Timing::Untimed => untimed_rating(answered.verdict),
+    };
+    Ok(scheduler.review(answered.question_id, previous.as_ref(), rating, answered.at))
 }
 
 /// Question ids to review: due cards (most overdue first), then recent misses not already listed.
@@ -143,6 +179,45 @@ mod tests {
         let again = scheduler.review("q", Some(&easy), Rating::Again, easy.due);
         assert!(again.due.millis() - easy.due.millis() < DAY, "{again:?}");
         assert_eq!(again.lapses, 1);
+    }
+
+    /// The `Cards` port over one stored card.
+    struct OneCard(Option<CardState>);
+
+    impl Cards for OneCard {
+        fn card(&self, _user: UserId, _question_id: &str) -> crate::store::Result<Option<CardState>> {
+            Ok(self.0.clone())
+        }
+        fn due_cards(&self, _: UserId, _: Timestamp, _: usize) -> crate::store::Result<Vec<CardState>> {
+            Ok(self.0.clone().into_iter().collect())
+        }
+        fn recent_misses(&self, _: UserId, _: usize) -> crate::store::Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn an_answer_moves_the_stored_card_and_only_a_timed_fast_one_counts_as_easy() {
+        let scheduler = Scheduler::default();
+        let now = Timestamp(1_700_000_000_000);
+        let answered = |timing| Answered {
+            user: 1,
+            question_id: "q",
+            verdict: Verdict::Correct,
+            timing,
+            at: now,
+        };
+        let fast = Timing::Limited {
+            elapsed_ms: 1_000,
+            limit_ms: 20_000,
+        };
+        let first = card_after(&OneCard(None), &scheduler, &answered(fast)).unwrap();
+        assert_eq!(first.reps, 1);
+        assert_eq!(first, scheduler.review("q", None, Rating::Easy, now));
+        let untimed = card_after(&OneCard(None), &scheduler, &answered(Timing::Untimed)).unwrap();
+        assert_eq!(untimed, scheduler.review("q", None, Rating::Good, now));
+        let second = card_after(&OneCard(Some(first.clone())), &scheduler, &answered(fast)).unwrap();
+        assert_eq!(second.reps, 2, "the stored card was read and moved on");
     }
 
     #[test]
