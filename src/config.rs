@@ -6,29 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// The language of replies.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    #[default]
-    Ja,
-    En,
-}
-
-impl std::str::FromStr for Locale {
-    type Err = ConfigError;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value.trim().to_lowercase().as_str() {
-            "ja" | "ja-jp" | "japanese" => Ok(Locale::Ja),
-            "en" | "en-us" | "en-gb" | "english" => Ok(Locale::En),
-            other => Err(ConfigError::Invalid {
-                key: "locale".into(),
-                message: format!("`{other}` is not `ja` or `en`"),
-            }),
-        }
-    }
-}
+pub use crate::locale::Locale;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -286,7 +264,12 @@ impl Config {
             })?);
         }
         if let Some(locale) = env("TSUMIAGE_LOCALE") {
-            self.locale = locale.parse()?;
+            self.locale = locale
+                .parse()
+                .map_err(|e: crate::locale::UnknownLocale| ConfigError::Invalid {
+                    key: "locale".into(),
+                    message: e.to_string(),
+                })?;
         }
         Ok(())
     }

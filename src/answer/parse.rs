@@ -4,7 +4,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::config::Locale;
+use crate::locale::Locale;
 use crate::questions::Question;
 use crate::questions::stem::{asks_all_that_apply, is_negated, picks_requested};
 

@@ -15,7 +15,7 @@ pub enum Half {
 pub fn half_of(question_id: &str) -> Half {
     // FNV-1a (`stable_hash` from seed 0): fixed by its definition, unlike `std`'s hasher, which may change
     // between releases.
-    if crate::quiz::order::stable_hash(0, question_id).is_multiple_of(2) {
+    if crate::order::stable_hash(0, question_id).is_multiple_of(2) {
         Half::Tuning
     } else {
         Half::HeldOut
@@ -28,7 +28,7 @@ mod tests {
 
     #[test]
     fn the_split_hash_is_fnv1a_by_its_reference_values() {
-        use crate::quiz::order::stable_hash;
+        use crate::order::stable_hash;
         assert_eq!(stable_hash(0, ""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(stable_hash(0, "a"), 0xaf63_dc4c_8601_ec8c);
     }

@@ -16,7 +16,8 @@ use clap::Args;
 
 use tsumiage::clock::Timestamp;
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
-use tsumiage::quiz::{AnswerRecord, QuizQuestion, record_answer, select};
+use tsumiage::quiz::{QuizQuestion, select};
+use tsumiage::review::{AnswerRecord, record_answer};
 use tsumiage::review::{Scheduler, review_order};
 use tsumiage::store::owner::{still_running, this_process};
 use tsumiage::store::{Cards, FinalScore, Flags, NewFlag, NewSession, SessionId, Sessions, SqliteStore, UserId, Users};

@@ -332,7 +332,7 @@ pub fn generated(
         ),
     };
     for kind in [choice, cloze] {
-        for question in tsumiage::quiz::order::draw(kind, GENERATED_SAMPLE, 0) {
+        for question in tsumiage::order::draw(kind, GENERATED_SAMPLE, 0) {
             let _ = writeln!(out, "- {}\n  {}", question.id, question.stem);
             for choice in &question.choices {
                 let mark = if question.correct.contains(&choice.label) {

@@ -1,13 +1,13 @@
 //! Which question a server gets today. No question repeats until every eligible question of the server's
 //! bank was posted; among the least-posted, the one the group gets wrong most (lowest recent correct rate
 //! in this server, smoothed so an unseen question counts as 50%), then the one most members have a due
-//! review card for. Ties break by an order drawn from the slot (`quiz::order::shuffle`), so a fresh bank is
+//! review card for. Ties break by an order drawn from the slot (`order::shuffle`), so a fresh bank is
 //! not walked in file order.
 
 use std::collections::HashMap;
 
+use crate::order;
 use crate::quiz::QuizQuestion;
-use crate::quiz::order;
 
 /// What the store knows about a server's history, per question id.
 #[derive(Debug, Clone, Default)]

@@ -4,8 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::store::UserId;
-
 /// A member's current streaks, in posted slots.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Streak {
@@ -16,9 +14,13 @@ pub struct Streak {
 }
 
 /// Every member's streaks. `posted` is the server's posted slots, oldest first; `answers` is (slot, user,
-/// correct); `open` is the slot still taking answers, if any.
-pub fn streaks(posted: &[String], answers: &[(String, UserId, bool)], open: Option<&str>) -> BTreeMap<UserId, Streak> {
-    let mut by_user: BTreeMap<UserId, HashMap<&str, bool>> = BTreeMap::new();
+/// correct), the user being any key (the store's user id); `open` is the slot still taking answers, if any.
+pub fn streaks<User: Ord + Copy>(
+    posted: &[String],
+    answers: &[(String, User, bool)],
+    open: Option<&str>,
+) -> BTreeMap<User, Streak> {
+    let mut by_user: BTreeMap<User, HashMap<&str, bool>> = BTreeMap::new();
     for (slot, user, correct) in answers {
         by_user.entry(*user).or_default().insert(slot.as_str(), *correct);
     }

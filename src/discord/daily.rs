@@ -34,7 +34,7 @@ pub fn marker(guild: &str, slot: &str) -> String {
 /// A nonce for the slot's post (Discord: at most 25 characters): with `enforce_nonce`, a send repeated
 /// within minutes returns the first message instead of creating a second.
 pub fn nonce(guild: &str, slot: &str) -> String {
-    format!("{:x}", crate::quiz::order::stable_hash(0, &marker(guild, slot)))
+    format!("{:x}", crate::order::stable_hash(0, &marker(guild, slot)))
 }
 
 /// The post: question embed, one button per choice (`d:<slot>:<label>`), the role mentioned when set.

@@ -223,7 +223,7 @@ fn notes_fingerprint(dir: &std::path::Path) -> u64 {
     let mut parts = Vec::new();
     walk(dir, &mut parts);
     parts.sort();
-    crate::quiz::order::stable_hash(0, &parts.join("\n"))
+    crate::order::stable_hash(0, &parts.join("\n"))
 }
 
 impl Bot {

@@ -22,14 +22,16 @@ use super::handler::{Incoming, Refusal, failed, int_option, player_name, topic_o
 use super::{Bot, render};
 use crate::clock::Timestamp;
 use crate::config::{Locale, QuizOnShutdown};
-use crate::quiz::order::stable_hash;
+use crate::order::stable_hash;
+use crate::quiz::session::SessionEnd;
 use crate::quiz::session::{
     CloseReason, Event, Input, PlayerResult, QuizSession, Refusal as Refused, ScoreLine, SessionSettings,
 };
-use crate::quiz::{Answer, AnswerRecord, record_answer, select};
+use crate::quiz::{Answer, select};
 use crate::review::Scheduler;
+use crate::review::{AnswerRecord, record_answer};
 use crate::store::owner::{self, Takeover};
-use crate::store::{Cas, FinalScore, NewEffect, NewSession, QuizEffect, SessionEnd, SessionId, Store, StoreError};
+use crate::store::{Cas, FinalScore, NewEffect, NewSession, QuizEffect, SessionId, Store, StoreError};
 
 /// A save that keeps losing to other replicas gives up after this many tries (each reloads first).
 const CAS_TRIES: usize = 20;

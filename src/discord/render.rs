@@ -10,9 +10,10 @@ pub use answer::answer;
 
 use crate::config::Locale;
 use crate::quiz::QuizQuestion;
+use crate::quiz::session::SessionEnd;
 use crate::quiz::session::{CloseReason, PlayerResult, ScoreLine};
 use crate::search::SearchResults;
-use crate::store::{CardState, LeaderLine, SessionEnd, UserStats};
+use crate::store::{CardState, LeaderLine, UserStats};
 
 pub const CONTENT_MAX: usize = 2000;
 pub const TITLE_MAX: usize = 256;
@@ -189,7 +190,7 @@ pub fn custom_id(prefix: &str, key: &str) -> String {
     if id.chars().count() < CUSTOM_ID_MAX {
         id
     } else {
-        format!("{prefix}#{:016x}", crate::quiz::order::stable_hash(0, key))
+        format!("{prefix}#{:016x}", crate::order::stable_hash(0, key))
     }
 }
 

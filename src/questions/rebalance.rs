@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use super::{Question, parse_bank};
 use crate::notes::parse_note;
-use crate::quiz::order::{seed_of, shuffle, stable_hash};
+use crate::order::{seed_of, shuffle, stable_hash};
 
 /// Positions `A`–`D`: what every single-answer question in the bank offers.
 const POSITIONS: usize = 4;

@@ -1,23 +1,22 @@
 //! Quizzes: one question type (`QuizQuestion`) that authored bank questions and questions generated from
 //! the notes both become, answer checking (`checker`), the session state machine that runs one quiz in one
 //! channel with the clock passed in (`session`), question generation (`generate`), which questions a quiz
-//! asks (`select`: one topic rule, one pick rule), the order choices are shown in (`order`), and the notes
+//! asks (`select`: one topic rule, one pick rule), and the notes
 //! loaded as a `library` for every front end. Pure apart from `library` reading the notes folder: the
 //! terminal and Discord adapters feed inputs and render the events that come back.
 
 pub mod checker;
-mod cloze_number;
 pub mod generate;
 pub mod library;
-pub mod order;
 pub mod select;
 pub mod session;
 
 use serde::{Deserialize, Serialize};
 
+use crate::order;
+
 use crate::notes::NoteSet;
 use crate::questions::Question;
-use crate::review;
 use checker::{Checked, Verdict, check};
 
 /// A place in the notes: `file:line`, and the section id when it is a section.
@@ -337,57 +336,6 @@ impl QuizQuestion {
 pub fn draw_questions(mut candidates: Vec<QuizQuestion>, count: usize, seed: u64) -> Vec<QuizQuestion> {
     candidates.sort_by(|a, b| a.id.cmp(&b.id));
     order::draw(candidates, count, seed)
-}
-
-/// One player's answer to one question of a session, as both the terminal and Discord record it.
-pub struct AnswerRecord<'a> {
-    pub session: crate::store::SessionId,
-    /// Position of the question in the session.
-    pub index: usize,
-    pub question: &'a QuizQuestion,
-    /// The player's name as the store knows it.
-    pub player: &'a str,
-    pub result: &'a session::PlayerResult,
-    pub time_limit_ms: i64,
-}
-
-/// Records an answer: the attempt and the player's updated review card, in one store transaction
-/// (a replay of the same answer changes nothing).
-pub fn record_answer<S: crate::store::Store + ?Sized>(
-    store: &mut S,
-    scheduler: &review::Scheduler,
-    record: &AnswerRecord,
-) -> crate::store::Result<()> {
-    let result = record.result;
-    let user = store.user(record.player, result.answered_at)?;
-    let answered = review::Answered {
-        user,
-        question_id: &record.question.id,
-        verdict: result.verdict,
-        timing: review::Timing::Limited {
-            elapsed_ms: result.elapsed_ms,
-            limit_ms: record.time_limit_ms,
-        },
-        at: result.answered_at,
-    };
-    let card = review::card_after(store, scheduler, &answered)?;
-    let attempt = crate::store::Attempt {
-        session: record.session,
-        question_index: record.index,
-        question_id: record.question.id.clone(),
-        user,
-        answer: result.answer.as_ref().map(Answer::display).unwrap_or_default(),
-        picked: result
-            .answer
-            .as_ref()
-            .map(|answer| record.question.picked_keys(answer))
-            .unwrap_or_default(),
-        correct: result.verdict.scores(),
-        answered_at: result.answered_at,
-        elapsed_ms: result.elapsed_ms,
-    };
-    store.record_attempt(&attempt, Some(&card))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@
 
 use super::checker::fold;
 use super::library::Library;
-use super::{QuizQuestion, draw_questions, order};
+use super::{QuizQuestion, draw_questions};
 use crate::notes::{Note, Section};
+use crate::order;
 
 /// What a quiz is about, folded once.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

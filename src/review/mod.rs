@@ -6,6 +6,10 @@
 //!
 //! Core: imports the quiz's verdicts and the store's records and ports, never a backend or an adapter.
 
+mod record;
+
+pub use record::{AnswerRecord, record_answer};
+
 use chrono::{DateTime, Utc};
 use rs_fsrs::{Card, FSRS, Parameters, Rating, State};
 

@@ -30,42 +30,11 @@ pub fn top_by_bm25(searcher: &Searcher, bag: &TermBag, top: usize) -> tantivy::R
     }
     let terms: Vec<&(Term, f32)> = bag.matching.iter().chain(&bag.boosting).collect();
     let segments = searcher.segment_readers();
-    // Each term's postings per segment, looked up once; their document counts add up to the idf's `n`.
-    let mut found: Vec<Vec<Option<TermInfo>>> = Vec::with_capacity(terms.len());
-    for (term, _) in terms.iter().copied() {
-        let mut per_segment = Vec::with_capacity(segments.len());
-        for segment in segments {
-            per_segment.push(segment.inverted_index(term.field())?.get_term_info(term)?);
-        }
-        found.push(per_segment);
-    }
-    let total_docs = searcher.num_docs();
-    // One length table per field (the same for all its terms), then each term's weight from its idf.
-    let mut lengths_of: HashMap<Field, usize> = HashMap::new();
-    let mut length_tables: Vec<LengthTable> = Vec::new();
-    let mut weights: Vec<Option<(f32, usize)>> = Vec::with_capacity(terms.len());
-    for ((term, boost), infos) in terms.iter().copied().zip(&found) {
-        let doc_freq: u64 = infos.iter().flatten().map(|info| u64::from(info.doc_freq)).sum();
-        if doc_freq == 0 || total_docs == 0 {
-            weights.push(None);
-            continue;
-        }
-        let field = term.field();
-        let table = match lengths_of.get(&field) {
-            Some(table) => *table,
-            None => {
-                let mut tokens = 0;
-                for segment in segments {
-                    tokens += segment.inverted_index(field)?.total_num_tokens();
-                }
-                length_tables.push(LengthTable::new(tokens as f32 / total_docs as f32));
-                lengths_of.insert(field, length_tables.len() - 1);
-                length_tables.len() - 1
-            }
-        };
-        weights.push(Some((boost * idf(doc_freq, total_docs) * (1.0 + K1), table)));
-    }
-
+    let Weighted {
+        found,
+        weights,
+        length_tables,
+    } = weigh(searcher, &terms)?;
     let mut best = TopK::new(top);
     for (segment_ord, segment) in segments.iter().enumerate() {
         let mut scores = vec![0.0f32; segment.max_doc() as usize];
@@ -106,6 +75,58 @@ pub fn top_by_bm25(searcher: &Searcher, bag: &TermBag, top: usize) -> tantivy::R
         }
     }
     Ok(best.into_sorted())
+}
+
+/// Each term's postings per segment, looked up once, and its BM25 weight with the length table it uses
+/// (`None`: the term is in no document).
+struct Weighted {
+    found: Vec<Vec<Option<TermInfo>>>,
+    weights: Vec<Option<(f32, usize)>>,
+    length_tables: Vec<LengthTable>,
+}
+
+fn weigh(searcher: &Searcher, terms: &[&(Term, f32)]) -> tantivy::Result<Weighted> {
+    let segments = searcher.segment_readers();
+    // Each term's postings per segment, looked up once; their document counts add up to the idf's `n`.
+    let mut found: Vec<Vec<Option<TermInfo>>> = Vec::with_capacity(terms.len());
+    for (term, _) in terms.iter().copied() {
+        let mut per_segment = Vec::with_capacity(segments.len());
+        for segment in segments {
+            per_segment.push(segment.inverted_index(term.field())?.get_term_info(term)?);
+        }
+        found.push(per_segment);
+    }
+    let total_docs = searcher.num_docs();
+    // One length table per field (the same for all its terms), then each term's weight from its idf.
+    let mut lengths_of: HashMap<Field, usize> = HashMap::new();
+    let mut length_tables: Vec<LengthTable> = Vec::new();
+    let mut weights: Vec<Option<(f32, usize)>> = Vec::with_capacity(terms.len());
+    for ((term, boost), infos) in terms.iter().copied().zip(&found) {
+        let doc_freq: u64 = infos.iter().flatten().map(|info| u64::from(info.doc_freq)).sum();
+        if doc_freq == 0 || total_docs == 0 {
+            weights.push(None);
+            continue;
+        }
+        let field = term.field();
+        let table = match lengths_of.get(&field) {
+            Some(table) => *table,
+            None => {
+                let mut tokens = 0;
+                for segment in segments {
+                    tokens += segment.inverted_index(field)?.total_num_tokens();
+                }
+                length_tables.push(LengthTable::new(tokens as f32 / total_docs as f32));
+                lengths_of.insert(field, length_tables.len() - 1);
+                length_tables.len() - 1
+            }
+        };
+        weights.push(Some((boost * idf(doc_freq, total_docs) * (1.0 + K1), table)));
+    }
+    Ok(Weighted {
+        found,
+        weights,
+        length_tables,
+    })
 }
 
 /// BM25's parameters, tantivy's values.

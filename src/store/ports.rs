@@ -7,6 +7,7 @@ use super::Result;
 use super::records::*;
 use crate::clock::Timestamp;
 use crate::daily::schedule::DailySchedule;
+use crate::quiz::session::SessionEnd;
 
 /// The people who answer: a user per name (a terminal player, a Discord member as `discord:<id>`), and what they have done.
 pub trait Users {

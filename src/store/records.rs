@@ -1,6 +1,7 @@
 //! The records the store keeps, as plain values the core reads and writes: no SQL, no backend.
 
 use crate::clock::Timestamp;
+use crate::quiz::session::SessionEnd;
 
 pub type UserId = i64;
 pub type SessionId = i64;
@@ -77,37 +78,6 @@ pub struct NewSession {
     pub question_count: usize,
     /// Who runs it (`pid:1234` for a terminal process): a session whose owner is gone was interrupted.
     pub owner: String,
-}
-
-/// How a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum SessionEnd {
-    CountReached,
-    Stopped,
-    Silence,
-    /// The process died mid-session; closed when the store was next opened.
-    Interrupted,
-}
-
-impl SessionEnd {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionEnd::CountReached => "count_reached",
-            SessionEnd::Stopped => "stopped",
-            SessionEnd::Silence => "silence",
-            SessionEnd::Interrupted => "interrupted",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<SessionEnd> {
-        Some(match text {
-            "count_reached" => SessionEnd::CountReached,
-            "stopped" => SessionEnd::Stopped,
-            "silence" => SessionEnd::Silence,
-            "interrupted" => SessionEnd::Interrupted,
-            _ => return None,
-        })
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

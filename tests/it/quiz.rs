@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use tsumiage::clock::Timestamp;
 use tsumiage::questions::rebalance::key_positions;
+use tsumiage::quiz::session::SessionEnd;
 use tsumiage::quiz::{QuizQuestion, draw_questions};
-use tsumiage::store::{SessionEnd, Sessions, SqliteStore};
+use tsumiage::store::{Sessions, SqliteStore};
 
 use crate::util::{Workspace, shipped};
 

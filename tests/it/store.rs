@@ -105,7 +105,8 @@ fn bank_with(choices: &[&str]) -> String {
 fn a_stored_attempt_means_the_same_after_the_files_choices_are_reordered() {
     use tsumiage::notes::NoteSet;
     use tsumiage::quiz::session::PlayerResult;
-    use tsumiage::quiz::{Answer, AnswerRecord, QuizQuestion, record_answer};
+    use tsumiage::quiz::{Answer, QuizQuestion};
+    use tsumiage::review::{AnswerRecord, record_answer};
 
     let question_of = |text: &str| {
         let set = NoteSet::from_texts([("q/kinesis.md", text)]);

@@ -7,8 +7,9 @@ use std::path::Path;
 use tsumiage::config::Locale;
 use tsumiage::quiz::QuizQuestion;
 use tsumiage::quiz::checker::Verdict;
+use tsumiage::quiz::session::SessionEnd;
 use tsumiage::quiz::session::{CloseReason, PlayerResult, Refusal, ScoreLine};
-use tsumiage::store::{Attempt, FlagRecord, SessionEnd, UserStats};
+use tsumiage::store::{Attempt, FlagRecord, UserStats};
 
 use crate::cli::render::{location, pick};
 

@@ -222,6 +222,7 @@ impl SqliteStore {
 mod tests {
     use super::*;
     use crate::clock::Timestamp;
+    use crate::quiz::session::SessionEnd;
     use crate::store::sqlite::test_support::*;
     use crate::store::*;
     use rusqlite::Connection;

@@ -198,6 +198,7 @@ impl LiveQuizzes for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quiz::session::SessionEnd;
     use crate::store::sqlite::test_support::*;
 
     #[test]

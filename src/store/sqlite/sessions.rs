@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::cards::save_card;
 use super::*;
 use crate::clock::Timestamp;
+use crate::quiz::session::SessionEnd;
 use crate::store::*;
 
 pub(super) fn session_from_row(row: &rusqlite::Row) -> rusqlite::Result<SessionRecord> {

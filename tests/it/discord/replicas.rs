@@ -13,9 +13,10 @@ use tsumiage::config::QuizOnShutdown;
 use tsumiage::discord::Bot;
 use tsumiage::notes::NoteSet;
 use tsumiage::quiz::library::Library;
+use tsumiage::quiz::session::SessionEnd;
 use tsumiage::search::index::NoteIndex;
 use tsumiage::search::synonyms::Synonyms;
-use tsumiage::store::{DailyLog, DailyPostState, LiveQuizzes, SessionEnd, Sessions, SqliteStore};
+use tsumiage::store::{DailyLog, DailyPostState, LiveQuizzes, Sessions, SqliteStore};
 
 use super::http::{post_signed, public_key_hex, sign, signing_key};
 use super::server::{CHANNEL_ID, FakeDiscord};

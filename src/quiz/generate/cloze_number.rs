@@ -3,8 +3,8 @@
 //! `1` or `1` with a counter (`1 回あたり`: "one of", no fact), never a fragment of a larger number (`TLS1.2`,
 //! `1 万`, `10-20`, `2^31`). Each number passed over is reported with its reason.
 
-use super::checker::{is_counter, is_quantity};
-use super::generate::{BLANK, Dropped};
+use super::{BLANK, Dropped};
+use crate::quiz::checker::{is_counter, is_quantity};
 
 /// `既定は 24 時間` → (`既定は ＿＿ 時間`, `24 時間`): the first number that is not part of a name (`S3`,
 /// `EC2`), with its unit in the answer when it has one, so `24 日` is not taken for `24 時間`.

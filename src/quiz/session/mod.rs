@@ -14,118 +14,21 @@ use serde::{Deserialize, Serialize};
 use super::checker::Verdict;
 use super::{Answer, QuizQuestion};
 use crate::clock::Timestamp;
-use crate::store::SessionEnd;
 
-/// A player's id in this channel (a user name in the terminal, a user id on Discord).
-pub type PlayerId = String;
+mod events;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionSettings {
-    pub question_count: usize,
-    /// How long each question stays open.
-    pub time_limit_ms: i64,
-    /// The quiz ends when nobody has answered for this long.
-    pub silence_limit_ms: i64,
-}
+pub use events::*;
 
-impl Default for SessionSettings {
-    fn default() -> Self {
-        SessionSettings {
-            question_count: 10,
-            time_limit_ms: 20_000,
-            silence_limit_ms: 120_000,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// A player takes part from now on: a question they leave unanswered counts as a miss.
-    Join {
-        player: PlayerId,
-    },
-    /// An answer to the question at `question_index` (so a click on an old question's button is late).
-    Answer {
-        player: PlayerId,
-        question_index: usize,
-        answer: Answer,
-    },
-    /// Time passes: closes a question whose time is up, ends a silent quiz.
-    Tick,
-    /// Close the current question now (the terminal does so once its only player has answered).
-    Reveal,
-    Stop,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Refusal {
-    /// The question was already closed.
-    Late,
-    /// The pick was already changed once.
-    AlreadyChanged,
-    /// Not a valid answer to this question (an unknown letter, text for a multiple-choice question).
-    Invalid,
-    /// The quiz is over.
-    Finished,
-    /// Another number of picks than the question asks for (`QuizQuestion::check_pick_count`).
-    WrongPickCount { wanted: usize },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CloseReason {
-    TimeUp,
-    Revealed,
-    Stopped,
-}
-
-/// One player's outcome on one question.
+/// A running quiz. It serialises whole, questions included, so a quiz can be saved after every input
+/// and continued by another process from exactly where it was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlayerResult {
-    pub player: PlayerId,
-    /// `None` when the player let the time run out.
-    pub answer: Option<Answer>,
-    pub verdict: Verdict,
-    pub points: u32,
-    pub answered_at: Timestamp,
-    /// From the question being asked to the (final) answer.
-    pub elapsed_ms: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScoreLine {
-    /// Competition ranking: ties share a rank (1, 1, 3).
-    pub rank: u32,
-    pub player: PlayerId,
-    pub points: u32,
-    pub answered: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Event {
-    QuestionAsked {
-        index: usize,
-        deadline: Timestamp,
-    },
-    AnswerAccepted {
-        player: PlayerId,
-        index: usize,
-        changed: bool,
-    },
-    AnswerRefused {
-        player: PlayerId,
-        index: usize,
-        reason: Refusal,
-    },
-    QuestionClosed {
-        index: usize,
-        reason: CloseReason,
-        canonical: String,
-        results: Vec<PlayerResult>,
-    },
-    Finished {
-        reason: SessionEnd,
-        scoreboard: Vec<ScoreLine>,
-    },
+pub struct QuizSession {
+    questions: Vec<QuizQuestion>,
+    settings: SessionSettings,
+    phase: Phase,
+    pending: BTreeMap<PlayerId, PendingAnswer>,
+    totals: BTreeMap<PlayerId, Total>,
+    last_activity: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,18 +52,6 @@ enum Phase {
         deadline: Timestamp,
     },
     Finished(SessionEnd),
-}
-
-/// A running quiz. It serialises whole, questions included, so a quiz can be saved after every input
-/// and continued by another process from exactly where it was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QuizSession {
-    questions: Vec<QuizQuestion>,
-    settings: SessionSettings,
-    phase: Phase,
-    pending: BTreeMap<PlayerId, PendingAnswer>,
-    totals: BTreeMap<PlayerId, Total>,
-    last_activity: Timestamp,
 }
 
 impl QuizSession {
@@ -273,48 +164,17 @@ impl QuizSession {
         now: Timestamp,
         events: &mut Vec<Event>,
     ) {
-        let index = match self.phase {
-            Phase::Finished(_) => {
+        let index = match self.admissible(question_index, &answer) {
+            Ok(index) => index,
+            Err(reason) => {
                 events.push(Event::AnswerRefused {
                     player,
                     index: question_index,
-                    reason: Refusal::Finished,
+                    reason,
                 });
                 return;
             }
-            Phase::Open { index, .. } => index,
         };
-        if question_index != index {
-            events.push(Event::AnswerRefused {
-                player,
-                index: question_index,
-                reason: Refusal::Late,
-            });
-            return;
-        }
-        let question = &self.questions[index];
-        let fits = match &answer {
-            Answer::Picks(labels) => {
-                !question.is_cloze() && labels.iter().all(|l| question.choices.iter().any(|c| c.label == *l))
-            }
-            Answer::Text(_) => question.is_cloze(),
-        };
-        if !fits {
-            events.push(Event::AnswerRefused {
-                player,
-                index,
-                reason: Refusal::Invalid,
-            });
-            return;
-        }
-        if let Err(wrong) = question.check_pick_count(&answer) {
-            events.push(Event::AnswerRefused {
-                player,
-                index,
-                reason: Refusal::WrongPickCount { wanted: wrong.wanted },
-            });
-            return;
-        }
         self.last_activity = now;
         self.totals.entry(player.clone()).or_default();
         let changed = match self.pending.get_mut(&player) {
@@ -348,6 +208,31 @@ impl QuizSession {
             }
         };
         events.push(Event::AnswerAccepted { player, index, changed });
+    }
+
+    /// The open question's index if `answer` may be taken for question `question_index` now, else why not.
+    fn admissible(&self, question_index: usize, answer: &Answer) -> Result<usize, Refusal> {
+        let index = match self.phase {
+            Phase::Finished(_) => return Err(Refusal::Finished),
+            Phase::Open { index, .. } => index,
+        };
+        if question_index != index {
+            return Err(Refusal::Late);
+        }
+        let question = &self.questions[index];
+        let fits = match answer {
+            Answer::Picks(labels) => {
+                !question.is_cloze() && labels.iter().all(|l| question.choices.iter().any(|c| c.label == *l))
+            }
+            Answer::Text(_) => question.is_cloze(),
+        };
+        if !fits {
+            return Err(Refusal::Invalid);
+        }
+        question
+            .check_pick_count(answer)
+            .map_err(|wrong| Refusal::WrongPickCount { wanted: wrong.wanted })?;
+        Ok(index)
     }
 
     /// Closes every question whose deadline is at or before `now`, each at its own deadline, so a late

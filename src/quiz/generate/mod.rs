@@ -19,15 +19,17 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use super::checker::fold;
-pub use super::cloze_number::hide_number;
-use super::cloze_number::hide_number_noting;
-use super::order::{self, stable_hash};
+mod cloze_number;
+
 use super::{QuizChoice, QuizQuestion, SourceRef};
 use crate::answer::is_marked_wrong;
 use crate::notes::{Note, NoteSet, Section};
+use crate::order::{self, stable_hash};
 use crate::search::analysis::{Script, normalize, words};
 use crate::search::index::searchable_sections;
 use crate::search::{SectionSearcher, edit_distance};
+pub use cloze_number::hide_number;
+use cloze_number::hide_number_noting;
 
 /// Facts shorter or longer than this (in characters) make poor choices.
 const MIN_FACT_CHARS: usize = 6;
@@ -217,25 +219,10 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
             continue;
         }
         // One fact per similar section, for variety.
-        let candidate = other.facts.iter().find(|fact| {
-            if !usable_fact(fact)
-                || distractors
-                    .iter()
-                    .chain([&correct.as_str()])
-                    .any(|chosen| same_fact(chosen, fact))
-            {
-                return false;
-            }
-            let reason = if could_answer(fact, section) {
-                Dropped::DistractorSameSubject
-            } else if closest_to(generator.searcher, fact, section) {
-                Dropped::DistractorClosest
-            } else {
-                return true;
-            };
-            generator.drop_one(reason);
-            false
-        });
+        let candidate = other
+            .facts
+            .iter()
+            .find(|fact| safe_distractor(generator, fact, section, correct, &distractors));
         if let Some(fact) = candidate {
             distractors.push(fact);
         }
@@ -274,6 +261,24 @@ fn multiple_choice(generator: &Generator, section: &Section, service: Option<&st
         service: service.map(str::to_string),
         tags: Vec::new(),
     })
+}
+
+/// Whether `fact` may be offered as a wrong choice for `section`: usable, not the same as the right
+/// answer or a distractor already chosen, not something the section itself would answer, and not closer
+/// to the section than to its own (counting why it was left out otherwise).
+fn safe_distractor(generator: &Generator, fact: &str, section: &Section, correct: &str, chosen: &[&str]) -> bool {
+    if !usable_fact(fact) || chosen.iter().chain([&correct]).any(|other| same_fact(other, fact)) {
+        return false;
+    }
+    let reason = if could_answer(fact, section) {
+        Dropped::DistractorSameSubject
+    } else if closest_to(generator.searcher, fact, section) {
+        Dropped::DistractorClosest
+    } else {
+        return true;
+    };
+    generator.drop_one(reason);
+    false
 }
 
 /// Whether `other` is about what `section` is about: one is the other's parent or child (its heading path
