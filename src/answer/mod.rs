@@ -8,6 +8,9 @@
 //! tuning half of the bank (`model`, `split`) turns them into probabilities. The probability of the picked
 //! choice(s) is the confidence; below the configured minimum, `answer` abstains. A negated question
 //! (`誤っているもの`, `NOT`) flips the evidence, so the least supported choice is picked.
+//!
+//! Core: imports `notes`, `questions`, `search`, `order` and `locale`; never the quiz, the store or an
+//! adapter.
 
 pub mod features;
 pub mod model;

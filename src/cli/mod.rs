@@ -1,5 +1,7 @@
 //! Command-line arguments and the commands they run. Each command reads its input, calls the core and
 //! hands the result to `render`; nothing here decides what an answer is.
+//!
+//! An adapter, in the binary: imports the library (core and adapters); nothing imports it.
 
 mod echo;
 mod quiz;

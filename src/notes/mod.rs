@@ -1,6 +1,8 @@
 //! Study notes: the Markdown (and plain-text) files under `notes/`, read into sections with their heading
 //! path, file and line, facts, code and sources. Parsing is pure (`parse_note` takes a path and text);
 //! `load_dir` is the thin layer that walks a folder, reads the files and reports what it could not read.
+//!
+//! Core, at the bottom: imports nothing else of the crate's.
 
 mod front_matter;
 mod load;

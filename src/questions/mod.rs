@@ -1,6 +1,8 @@
 //! The question bank: multiple-choice questions written in note files marked `kind: questions`
 //! (`- [ ]` / `- [x]` choices, a `解説:` explanation and a `参照:` reference to the section that answers
 //! them). Parsing is pure and reports every malformed question at its `file:line`.
+//!
+//! Core: imports `notes` and `order` only.
 
 pub mod rebalance;
 pub mod stem;

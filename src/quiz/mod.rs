@@ -1,9 +1,12 @@
 //! Quizzes: one question type (`QuizQuestion`) that authored bank questions and questions generated from
 //! the notes both become, answer checking (`checker`), the session state machine that runs one quiz in one
 //! channel with the clock passed in (`session`), question generation (`generate`), which questions a quiz
-//! asks (`select`: one topic rule, one pick rule), and the notes
-//! loaded as a `library` for every front end. Pure apart from `library` reading the notes folder: the
-//! terminal and Discord adapters feed inputs and render the events that come back.
+//! asks (`select`: one topic rule, one pick rule), and the notes loaded as a `library` for every front end.
+//! Pure apart from `library` reading the notes folder: the terminal and Discord adapters feed inputs and
+//! render the events that come back.
+//!
+//! Core: imports `notes`, `questions`, `check`, `search`, `answer` (which generated facts are marked wrong)
+//! and `order`; never `review`, `daily` or the store, which import it.
 
 pub mod checker;
 pub mod generate;

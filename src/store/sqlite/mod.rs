@@ -2,6 +2,9 @@
 //! `PRAGMA user_version` and marked as tsumiage's by `PRAGMA application_id`. Opening checks the file
 //! before touching it: a file from a newer tsumiage, another program's database, or a damaged file is
 //! refused with a typed error and left exactly as it was.
+//!
+//! A backend (adapter): implements every port of `store` in one file per port, plus `migrations`. The only
+//! code that imports rusqlite.
 
 use std::path::{Path, PathBuf};
 
