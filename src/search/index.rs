@@ -238,15 +238,7 @@ impl NoteIndex {
             .ok()
             .and_then(|t| Synonyms::parse(&t).ok())
             .unwrap_or_default();
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(NoteIndex {
-            index,
-            reader,
-            fields,
-            meta,
-            vocabulary,
-            harvested,
-        })
+        NoteIndex::assemble(index, fields, meta, vocabulary, harvested)
     }
 
     /// Builds a new generation under `root` and makes it current.
@@ -286,21 +278,32 @@ impl NoteIndex {
         Self::open(root)
     }
 
-    /// An index held in memory, for tests and benchmarks.
-    pub fn in_memory(set: &NoteSet) -> Result<NoteIndex, IndexError> {
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
-        register_tokenizers(&index);
-        let (meta, side) = fill(&index, fields, set, &mut |_| {})?;
+    /// An index with its reader (reloaded by hand: a generation never changes once built).
+    fn assemble(
+        index: Index,
+        fields: Fields,
+        meta: IndexMeta,
+        vocabulary: Vocabulary,
+        harvested: Synonyms,
+    ) -> Result<NoteIndex, IndexError> {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(NoteIndex {
             index,
             reader,
             fields,
             meta,
-            vocabulary: side.vocabulary,
-            harvested: side.harvested,
+            vocabulary,
+            harvested,
         })
+    }
+
+    /// An index held in memory, for tests and benchmarks.
+    pub fn in_memory(set: &NoteSet) -> Result<NoteIndex, IndexError> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        register_tokenizers(&index);
+        let (meta, side) = fill(&index, fields, set, &mut |_| {})?;
+        NoteIndex::assemble(index, fields, meta, side.vocabulary, side.harvested)
     }
 
     pub fn searcher(&self) -> tantivy::Searcher {
