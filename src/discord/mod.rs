@@ -1,17 +1,22 @@
-//! The Discord adapter: slash commands, buttons and modals over the core. It reads an interaction's
-//! options, calls the core (search, answer ranking, the quiz engine, the store) and sends what `render`
-//! builds. Two transports share the same handlers: the gateway (`gateway`, serenity's client) and HTTP
-//! interactions (`http`, Ed25519-verified). REST calls go through `rest`, which honours 429s.
+//! The Discord adapter: slash commands, buttons and modals over the core. `interaction` is the shared
+//! vocabulary (typed custom ids, response kinds, refusals, option readers); `router` sends each
+//! interaction to its command in `commands/` (one module per command the user types, with its views);
+//! `views` holds Discord's limits and the posts the engines send; `quiz` (channel quizzes over the store,
+//! by any replica) and `daily` (the daily question's host) are the engines. Two transports share the same
+//! router: the gateway (`gateway`, serenity's client) and HTTP interactions (`http`, Ed25519-verified).
+//! REST calls go through `rest`, which honours 429s. Imports go one way: router → commands → engines →
+//! views → interaction.
 
 pub mod commands;
 pub mod daily;
 pub mod gateway;
-mod handler;
 pub mod http;
+pub(crate) mod interaction;
 mod quiz;
-pub mod render;
 mod replay;
 pub mod rest;
+mod router;
+pub mod views;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -27,7 +32,8 @@ use crate::search::synonyms::{Synonyms, load_lists};
 use crate::search::{SectionSearcher, search_synonyms};
 use crate::store::SqliteStore;
 
-pub use handler::{FirstReply, handle};
+pub use interaction::FirstReply;
+pub use router::handle;
 
 /// The notes as the bot searches them, with every quiz question (bank and generated). Swapped whole
 /// when the notes change.

@@ -1,16 +1,36 @@
-//! The slash commands as Discord registers them (names and descriptions in English with Japanese
-//! localizations), and their idempotent registration: a bulk overwrite (PUT) to the development guild when
-//! `discord.dev_guild_id` is set, globally otherwise.
+//! The slash commands: one module per command the user types, each with the views of its replies (the
+//! posts the quiz and daily engines send are `views::quiz` and `views::daily`). Here: the commands as
+//! Discord registers them (names and descriptions in English with Japanese localizations), and their
+//! idempotent registration: a bulk overwrite (PUT) to the development guild when `discord.dev_guild_id`
+//! is set, globally otherwise. Commands import `interaction`, `views` and the engines, never `router`.
+
+pub mod admin;
+pub mod answer;
+pub mod ask;
+pub mod daily;
+pub mod flag;
+pub mod help;
+pub mod leaderboard;
+pub mod quiz;
+pub mod review;
+pub mod stats;
 
 use serde_json::{Value, json};
 
 use super::Bot;
+use super::interaction::Refusal;
 use super::rest::RestError;
+use crate::config::Locale;
 
+/// Discord's application command option types, and the slash command's own type, by name.
+const SUB_COMMAND: u8 = 1;
 const STRING: u8 = 3;
 const INTEGER: u8 = 4;
+const BOOLEAN: u8 = 5;
 const USER: u8 = 6;
-const SUB_COMMAND: u8 = 1;
+const CHANNEL: u8 = 7;
+const ROLE: u8 = 8;
+const CHAT_INPUT: u8 = 1;
 
 /// Discord's Manage Server permission bit (`MANAGE_GUILD`, 1 << 5).
 pub const MANAGE_GUILD: u64 = 1 << 5;
@@ -125,7 +145,7 @@ pub fn definitions() -> Value {
     );
     reason["max_length"] = json!(500);
     let command = |base: Value, options: Value| {
-        let mut command = with(base, "type", json!(1));
+        let mut command = with(base, "type", json!(CHAT_INPUT));
         if options.as_array().is_some_and(|o| !o.is_empty()) {
             command["options"] = options;
         }
@@ -198,8 +218,17 @@ pub fn definitions() -> Value {
             json!([])
         ),
         command(text("help", "ヘルプ", "How to use tsumiage", "使い方"), json!([])),
-        super::daily::definition(),
+        daily::definition(),
     ])
+}
+
+/// The refusal for a question id the notes no longer hold (edited away, or mistyped).
+pub(crate) fn question_gone(locale: Locale) -> Refusal {
+    Refusal::told(
+        locale,
+        "その問題はノートにありません (削除されたか、ID の誤り)。",
+        "That question is not in the notes (removed, or a mistyped id).",
+    )
 }
 
 /// Overwrites the registered commands with `definitions()`: running it twice changes nothing.
