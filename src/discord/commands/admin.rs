@@ -7,7 +7,22 @@ use crate::discord::Bot;
 use crate::discord::interaction::{Outcome, Refusal};
 use crate::discord::views::ephemeral;
 
-use super::ADMIN_COMMANDS;
+use super::common::ADMIN_COMMANDS;
+use super::common::{slash_command, text};
+use serde_json::Value;
+
+/// `/reload`.
+pub fn definition() -> Value {
+    slash_command(
+        text(
+            "reload",
+            "再読み込み",
+            "Reindex the notes now (Manage Server)",
+            "ノートを今すぐ再索引 (サーバー管理)",
+        ),
+        vec![],
+    )
+}
 
 /// Whether `command` needs Manage Server (which the member must have, as Discord reports it).
 pub(crate) fn needs_manage_server(command: &str) -> bool {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::common::{slash_command, text};
 use crate::answer::{self, McQuestion, Ranking, shown_label};
 use crate::config::Locale;
 use crate::discord::Bot;
@@ -24,6 +25,19 @@ pub(crate) fn modal(locale: Locale) -> Value {
             "label": pick(locale, "問題文と選択肢 (A. … B. …)", "Question and choices (A. … B. …)"),
         }]}]
     })
+}
+
+/// `/answer` (no options: the question is pasted into its modal).
+pub fn definition() -> Value {
+    slash_command(
+        text(
+            "answer",
+            "回答",
+            "Rank a multiple-choice question's choices by the notes",
+            "選択問題を根拠付きで順位付け",
+        ),
+        vec![],
+    )
 }
 
 /// Ranks the pasted question's choices by the notes, off the async threads (the router defers the reply

@@ -3,13 +3,22 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::common::{STRING, option, slash_command, text};
 use crate::config::Locale;
 use crate::discord::Bot;
 use crate::discord::interaction::{Outcome, Refusal};
 use crate::discord::views::{BLUE, Embed, location, message, pick, truncate};
 use crate::search::SearchResults;
+
+/// `/ask query`.
+pub fn definition() -> Value {
+    let mut query = option(STRING, text("query", "質問文", "What to look up", "調べたいこと"));
+    query["required"] = json!(true);
+    query["max_length"] = json!(500);
+    slash_command(text("ask", "質問", "Search the notes", "ノートを検索"), vec![query])
+}
 
 /// Searches the notes off the async threads (the router defers the reply when it takes long).
 pub(crate) async fn ask(bot: &Arc<Bot>, locale: Locale, query: String) -> Outcome {

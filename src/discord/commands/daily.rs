@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use serenity::all::{CommandDataOption, CommandDataOptionValue};
 
-use super::{BOOLEAN, CHANNEL, CHAT_INPUT, INTEGER, MANAGE_GUILD, ROLE, STRING, SUB_COMMAND, question_gone};
+use super::common::{
+    BOOLEAN, CHANNEL, CHAT_INPUT, INTEGER, MANAGE_GUILD, ROLE, STRING, SUB_COMMAND, question_gone, topic_definition,
+};
 use crate::config::Locale;
 use crate::daily;
 use crate::daily::schedule::{self, DailySchedule, Days, Reveal};
@@ -36,14 +38,7 @@ pub fn definition() -> Value {
     );
     hours["min_value"] = json!(0);
     hours["max_value"] = json!(168);
-    let mut topic = option(
-        "topic",
-        "トピック",
-        STRING,
-        "Only questions about this service or tag",
-        "サービスやタグで絞り込み",
-    );
-    topic["autocomplete"] = json!(true);
+    let topic = topic_definition();
     let set_options = json!([
         option(
             "channel",

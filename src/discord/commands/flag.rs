@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 use serenity::all::CommandDataOption;
 
-use super::question_gone;
+use super::common::question_gone;
+use super::common::{STRING, option, slash_command, text};
 use crate::clock::Timestamp;
 use crate::config::Locale;
 use crate::discord::Bot;
@@ -19,6 +20,36 @@ use crate::store::{NewFlag, Store};
 enum Named<'a> {
     Typed(&'a str),
     Key(&'a QuestionKey),
+}
+
+/// `/flag reason [question]`.
+pub fn definition() -> Value {
+    let mut question = option(
+        STRING,
+        text(
+            "question",
+            "問題",
+            "Question id (default: the last one shown here)",
+            "問題 ID (既定: このチャンネルで最後に出た問題)",
+        ),
+    );
+    question["autocomplete"] = json!(true);
+    let mut reason = option(
+        STRING,
+        text("reason", "理由", "What is wrong or unclear", "どこが誤り・不明瞭か"),
+    );
+    reason["required"] = json!(true);
+    reason["max_length"] = json!(500);
+    slash_command(
+        text(
+            "flag",
+            "報告",
+            "Flag a wrong or unclear question",
+            "誤り・不明瞭な問題を報告",
+        ),
+        // Required options come first.
+        vec![reason, question],
+    )
 }
 
 /// `/flag`: the question given (an id or an autocomplete choice), else the channel's last one.

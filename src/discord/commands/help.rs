@@ -2,8 +2,14 @@
 
 use serde_json::Value;
 
+use super::common::{slash_command, text};
 use crate::config::Locale;
 use crate::discord::views::{BLUE, Embed, make_ephemeral, message, pick};
+
+/// `/help`.
+pub fn definition() -> Value {
+    slash_command(text("help", "ヘルプ", "How to use tsumiage", "使い方"), vec![])
+}
 
 pub(crate) fn help(locale: Locale) -> Value {
     let lines: &[(&str, &str, &str)] = &[

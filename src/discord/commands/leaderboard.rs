@@ -2,11 +2,20 @@
 
 use serde_json::Value;
 
+use super::common::{slash_command, text};
 use crate::config::Locale;
 use crate::discord::Bot;
 use crate::discord::interaction::Outcome;
 use crate::discord::views::{Embed, mention, message, pick};
 use crate::store::LeaderLine;
+
+/// `/leaderboard`.
+pub fn definition() -> Value {
+    slash_command(
+        text("leaderboard", "ランキング", "All-time leaderboard", "総合ランキング"),
+        vec![],
+    )
+}
 
 pub(crate) fn leaderboard(bot: &Bot, locale: Locale) -> Outcome {
     let store = bot.store.lock().unwrap_or_else(|e| e.into_inner());

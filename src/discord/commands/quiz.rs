@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use serenity::all::CommandDataOption;
 
+use super::common::{INTEGER, SUB_COMMAND, option, slash_command, text, topic_definition, with};
 use crate::clock::Timestamp;
 use crate::config::Locale;
 use crate::discord::interaction::{Incoming, Outcome, Refusal, int_option, topic_option};
@@ -16,6 +17,45 @@ use crate::discord::{Bot, Library};
 use crate::quiz::session::{Event, Input, Refusal as Refused};
 use crate::quiz::{Answer, QuizQuestion, draw_questions};
 use crate::store::SessionId;
+
+/// `/quiz start [topic] [count] [seconds]` and `/quiz stop`.
+pub fn definition() -> Value {
+    let mut count = option(INTEGER, text("count", "問題数", "How many questions", "問題数"));
+    count["min_value"] = json!(1);
+    count["max_value"] = json!(25);
+    let mut seconds = option(
+        INTEGER,
+        text("seconds", "秒数", "Seconds to answer each question", "1 問あたりの秒数"),
+    );
+    seconds["min_value"] = json!(5);
+    seconds["max_value"] = json!(120);
+    let start = text(
+        "start",
+        "開始",
+        "Start a quiz in this channel",
+        "このチャンネルでクイズを始める",
+    );
+    let start = with(
+        option(SUB_COMMAND, start),
+        "options",
+        json!([topic_definition(), count, seconds]),
+    );
+    let stop = text(
+        "stop",
+        "終了",
+        "Stop this channel's quiz (starter or Manage Server)",
+        "クイズを止める (開始者か管理者)",
+    );
+    slash_command(
+        text(
+            "quiz",
+            "クイズ",
+            "Group quiz with buttons",
+            "ボタンで答えるグループクイズ",
+        ),
+        vec![start, option(SUB_COMMAND, stop)],
+    )
+}
 
 /// `/quiz start`: draws the questions and records the quiz, leased to this replica; the router starts its
 /// driver (`discord::quiz::begin`) once this reply is out.

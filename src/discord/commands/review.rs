@@ -3,12 +3,26 @@
 
 use serde_json::Value;
 
+use super::common::{slash_command, text};
 use crate::config::Locale;
 use crate::discord::Bot;
 use crate::discord::interaction::{Incoming, Outcome, player_name};
 use crate::discord::views::{Embed, ephemeral, location, make_ephemeral, message, pick, truncate};
 use crate::quiz::QuizQuestion;
 use crate::store::{CardState, Store};
+
+/// `/review`.
+pub fn definition() -> Value {
+    slash_command(
+        text(
+            "review",
+            "復習",
+            "Your due cards and misses (only you see it)",
+            "自分の復習 (自分だけに表示)",
+        ),
+        vec![],
+    )
+}
 
 pub(crate) fn review(bot: &Bot, incoming: &Incoming) -> Outcome {
     let locale = incoming.locale;

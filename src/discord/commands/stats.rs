@@ -3,12 +3,32 @@
 use serde_json::{Value, json};
 use serenity::all::CommandDataOption;
 
+use super::common::{USER, option, slash_command, text};
 use crate::config::Locale;
 use crate::discord::Bot;
 use crate::discord::daily::member_streak;
 use crate::discord::interaction::{Incoming, Outcome, player_name, user_option};
 use crate::discord::views::{Embed, mention, message, pick};
 use crate::store::{Store, UserStats};
+
+/// `/stats [user]`.
+pub fn definition() -> Value {
+    let user = text(
+        "user",
+        "ユーザー",
+        "Whose stats (default: you)",
+        "誰の成績か (既定: 自分)",
+    );
+    slash_command(
+        text(
+            "stats",
+            "成績",
+            "Answers, points and review cards",
+            "回答数・ポイント・復習カード",
+        ),
+        vec![option(USER, user)],
+    )
+}
 
 /// `/stats [user]`: the user named, or the one asking.
 pub(crate) fn stats(bot: &Bot, incoming: &Incoming, options: &[CommandDataOption]) -> Outcome {
