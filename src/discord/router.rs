@@ -378,4 +378,48 @@ mod tests {
         assert_eq!(route(&ask("quiz", "topic"), false), Route::SuggestTopics);
         assert_eq!(route(&ask("daily", "topic"), false), Route::SuggestTopics);
     }
+
+    /// The words a file's code (comments left out) uses as whole words.
+    fn code_words(path: &std::path::Path) -> std::collections::BTreeSet<String> {
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .flat_map(|line| line.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn imports_inside_discord_go_one_way() {
+        let discord = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/discord");
+        let files = |dir: &str| -> Vec<std::path::PathBuf> {
+            let mut found: Vec<_> = std::fs::read_dir(discord.join(dir))
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+                .collect();
+            found.sort();
+            found
+        };
+        // (files, the modules they may not name): router → commands → engines → views → interaction.
+        let mut rules = vec![(
+            vec![discord.join("interaction.rs")],
+            vec!["commands", "router", "views"],
+        )];
+        rules.push((files("views"), vec!["commands", "router"]));
+        rules.push((files("commands"), vec!["router"]));
+        rules.push((
+            vec![discord.join("quiz.rs"), discord.join("daily.rs")],
+            vec!["commands", "router"],
+        ));
+        for (files, forbidden) in rules {
+            assert!(!files.is_empty());
+            for file in files {
+                let words = code_words(&file);
+                for module in &forbidden {
+                    assert!(!words.contains(*module), "{} names `{module}`", file.display());
+                }
+            }
+        }
+    }
 }
