@@ -208,7 +208,7 @@ pub(crate) fn open(bot: &Bot, new: NewQuiz) -> anyhow::Result<Opened> {
     Ok(Opened::Started)
 }
 
-/// Starts the driver of the quiz `start` recorded in the interaction's channel.
+/// Starts the driver of the quiz `open` recorded in the interaction's channel (after `/quiz start`'s reply).
 pub(crate) fn begin(bot: &Arc<Bot>, incoming: &Incoming) {
     let running = {
         let store = bot.store.lock().unwrap_or_else(|e| e.into_inner());

@@ -130,26 +130,15 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
     let options = options(incoming);
     let outcome = match route(&incoming.kind, incoming.manage_guild) {
         Route::Ask => {
-            let (bot2, query) = (bot.clone(), string_option(options, "query").unwrap_or_default());
-            return reply_in_time(bot, responder, locale, false, async move {
-                ask::ask(&bot2, locale, query).await
-            })
-            .await;
+            let query = string_option(options, "query").unwrap_or_default();
+            let work = ask::ask(bot.clone(), locale, query);
+            return reply_in_time(bot, responder, locale, false, work).await;
         }
         Route::Rank => {
-            let (bot2, text) = (bot.clone(), field(incoming, CustomId::QuestionField));
-            return reply_in_time(bot, responder, locale, false, async move {
-                answer::rank(&bot2, locale, text).await
-            })
-            .await;
+            let work = answer::rank(bot.clone(), locale, field(incoming, CustomId::QuestionField));
+            return reply_in_time(bot, responder, locale, false, work).await;
         }
-        Route::Reload => {
-            let bot2 = bot.clone();
-            return reply_in_time(bot, responder, locale, true, async move {
-                admin::reload(&bot2, locale).await
-            })
-            .await;
-        }
+        Route::Reload => return reply_in_time(bot, responder, locale, true, admin::reload(bot.clone(), locale)).await,
         Route::Answer => return responder.first(ResponseKind::Modal, Some(answer::modal(locale))).await,
         Route::FlagButton(key) => {
             return responder
@@ -161,7 +150,14 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
                 .first(ResponseKind::ChannelMessage, Some(help::help(locale)))
                 .await;
         }
-        Route::SuggestQuestions | Route::SuggestTopics => return suggest(bot, incoming, responder).await,
+        Route::SuggestQuestions => {
+            let choices = flag::questions_matching(bot, &typed(options));
+            return responder.first(ResponseKind::Autocomplete, Some(choices)).await;
+        }
+        Route::SuggestTopics => {
+            let choices = views::autocomplete(&quiz::topics_matching(bot, &typed(options)));
+            return responder.first(ResponseKind::Autocomplete, Some(choices)).await;
+        }
         Route::QuizStart => {
             let outcome = quiz::start(bot, incoming, subcommand(options).1).await;
             let started = outcome.is_ok();
@@ -186,16 +182,9 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
     send_outcome(responder, locale, outcome).await
 }
 
-/// Autocomplete: question ids for `/flag question`, topics everywhere else.
-async fn suggest(bot: &Bot, incoming: &Incoming, responder: &mut Responder) {
-    let (option, typed) = focused_value(options(incoming)).unwrap_or_default();
-    let choices = match &incoming.kind {
-        Kind::Autocomplete { name, .. } if name == "flag" && option == "question" => {
-            flag::questions_matching(bot, &typed)
-        }
-        _ => views::autocomplete(&quiz::topics_matching(bot, &typed)),
-    };
-    responder.first(ResponseKind::Autocomplete, Some(choices)).await
+/// What the user has typed so far in the option an autocomplete request is for.
+fn typed(options: &[CommandDataOption]) -> String {
+    focused_value(options).map(|(_, typed)| typed).unwrap_or_default()
 }
 
 async fn send_outcome(responder: &mut Responder, locale: Locale, outcome: Outcome) {

@@ -2,14 +2,15 @@
 //! hides these commands from others, but a server can override that), and `/reload`, which reindexes the
 //! notes now. (`/daily` is an admin command too: `commands::daily`.)
 
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::common::{ADMIN_COMMANDS, slash_command, text};
 use crate::config::Locale;
 use crate::discord::Bot;
 use crate::discord::interaction::{Outcome, Refusal};
 use crate::discord::views::ephemeral;
-
-use super::common::ADMIN_COMMANDS;
-use super::common::{slash_command, text};
-use serde_json::Value;
 
 /// `/reload`.
 pub fn definition() -> Value {
@@ -38,7 +39,7 @@ pub(crate) fn manage_server_needed(locale: Locale) -> Refusal {
 }
 
 /// `/reload`: reindexes the notes and swaps them in.
-pub(crate) async fn reload(bot: &Bot, locale: Locale) -> Outcome {
+pub(crate) async fn reload(bot: Arc<Bot>, locale: Locale) -> Outcome {
     match bot.reload_now().await {
         Ok(Some(sections)) => Ok(ephemeral(&match locale {
             Locale::Ja => format!("🔄 ノートを再索引しました ({sections} セクション)。"),

@@ -42,7 +42,7 @@ pub fn definition() -> Value {
 
 /// Ranks the pasted question's choices by the notes, off the async threads (the router defers the reply
 /// when it takes long).
-pub(crate) async fn rank(bot: &Arc<Bot>, locale: Locale, text: String) -> Outcome {
+pub(crate) async fn rank(bot: Arc<Bot>, locale: Locale, text: String) -> Outcome {
     let question = answer::parse_question(&text).map_err(|error| {
         Refusal::Told(match locale {
             Locale::Ja => format!("問題を読めませんでした: {}", error.message(locale)),

@@ -21,7 +21,7 @@ pub fn definition() -> Value {
 }
 
 /// Searches the notes off the async threads (the router defers the reply when it takes long).
-pub(crate) async fn ask(bot: &Arc<Bot>, locale: Locale, query: String) -> Outcome {
+pub(crate) async fn ask(bot: Arc<Bot>, locale: Locale, query: String) -> Outcome {
     if query.trim().is_empty() {
         return Err(Refusal::told(locale, "質問を入れてください。", "Type a question."));
     }
