@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use serenity::interactions_endpoint::Verifier;
 use tokio::net::TcpListener;
 
+use super::interaction::ResponseKind;
 use super::replay::{Handled, Seen};
 use super::{Bot, FirstReply, handle};
 
@@ -127,8 +128,9 @@ async fn interaction(State(endpoint): State<Endpoint>, headers: HeaderMap, body:
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
         return (StatusCode::BAD_REQUEST, "not JSON").into_response();
     };
+    // Interaction type 1 is Discord's ping.
     if value["type"].as_u64() == Some(1) {
-        return axum::Json(json!({"type": 1})).into_response();
+        return axum::Json(json!({"type": ResponseKind::Pong})).into_response();
     }
     let id = value["id"].as_str().unwrap_or_default().to_string();
     let interaction = match serde_json::from_value::<serenity::all::Interaction>(value) {

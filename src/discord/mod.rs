@@ -1,17 +1,22 @@
-//! The Discord adapter: slash commands, buttons and modals over the core. It reads an interaction's
-//! options, calls the core (search, answer ranking, the quiz engine, the store) and sends what `render`
-//! builds. Two transports share the same handlers: the gateway (`gateway`, serenity's client) and HTTP
-//! interactions (`http`, Ed25519-verified). REST calls go through `rest`, which honours 429s.
+//! The Discord adapter: slash commands, buttons and modals over the core. `interaction` is the shared
+//! vocabulary (typed custom ids, response kinds, refusals, option readers); `router` sends each
+//! interaction to its command in `commands/` (one module per command the user types, with its views);
+//! `views` holds Discord's limits and the posts the engines send; `quiz` (channel quizzes over the store,
+//! by any replica) and `daily` (the daily question's host) are the engines. Two transports share the same
+//! router: the gateway (`gateway`, serenity's client) and HTTP interactions (`http`, Ed25519-verified).
+//! REST calls go through `rest`, which honours 429s. Imports go one way: router → commands → engines →
+//! views → interaction.
 
 pub mod commands;
 pub mod daily;
 pub mod gateway;
-mod handler;
 pub mod http;
+pub(crate) mod interaction;
 mod quiz;
-pub mod render;
 mod replay;
 pub mod rest;
+mod router;
+pub mod views;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -21,7 +26,8 @@ use crate::config::{Config, Locale};
 use crate::quiz::library::{Library, NotesSource};
 use crate::store::Store;
 
-pub use handler::{FirstReply, handle};
+pub use interaction::FirstReply;
+pub use router::handle;
 
 /// Everything the handlers share.
 pub struct Bot {

@@ -15,19 +15,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serenity::all::CommandDataOption;
 use tokio::sync::Notify;
 
-use super::handler::{Incoming, Refusal, failed, int_option, player_name, topic_option};
-use super::{Bot, render};
+use super::Bot;
+use super::interaction::{Incoming, player_name};
+use super::views::quiz as views;
 use crate::clock::Timestamp;
 use crate::config::{Locale, QuizOnShutdown};
 use crate::order::stable_hash;
-use crate::quiz::session::SessionEnd;
+use crate::quiz::QuizQuestion;
 use crate::quiz::session::{
-    CloseReason, Event, Input, PlayerResult, QuizSession, Refusal as Refused, ScoreLine, SessionSettings,
+    CloseReason, Event, Input, PlayerResult, QuizSession, ScoreLine, SessionEnd, SessionSettings,
 };
-use crate::quiz::{Answer, select};
 use crate::review::Scheduler;
 use crate::review::{AnswerRecord, record_answer};
 use crate::store::owner::{self, Takeover};
@@ -38,19 +37,19 @@ const CAS_TRIES: usize = 20;
 
 /// A quiz as saved in the store: the core's session, and what the adapter needs to render it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct SavedQuiz {
+pub(crate) struct SavedQuiz {
     /// The Discord channel id the quiz posts in, and its key in the store (`discord:<guild>:<channel>`).
     channel: u64,
     channel_key: String,
     /// Who started it: they may stop it.
-    starter: u64,
+    pub(crate) starter: u64,
     /// When it started: with the session id, what makes its posts' nonces unique (a new store file
     /// starts its session ids again).
     started_at: Timestamp,
     locale: Locale,
     seconds: u64,
     time_limit_ms: i64,
-    session: QuizSession,
+    pub(crate) session: QuizSession,
 }
 
 /// This replica's part: the quizzes a task of it drives, each with the bell that wakes its driver when an
@@ -117,18 +116,6 @@ impl Quizzes {
     }
 }
 
-fn refuse(locale: Locale, ja: &str, en: &str) -> Refusal {
-    Refusal(render::pick(locale, ja, en).to_string())
-}
-
-fn busy(locale: Locale) -> Refusal {
-    refuse(
-        locale,
-        "このチャンネルではクイズが進行中です (/quiz stop で終了)。",
-        "A quiz is already running in this channel (/quiz stop ends it).",
-    )
-}
-
 /// The effects a change's events call for, named so that each is recorded once per session.
 fn effects_of(events: &[Event]) -> Vec<NewEffect> {
     events
@@ -160,61 +147,51 @@ fn lease_until(bot: &Bot, now: Timestamp) -> Timestamp {
     now.plus_millis(lease_length(bot).as_millis() as i64)
 }
 
-/// `/quiz start`: records the session with its first state and effects, leased to this replica; the
-/// driver starts once the reply is out (`begin`).
-pub(crate) async fn start(
-    bot: &Arc<Bot>,
-    incoming: &Incoming,
-    options: &[CommandDataOption],
-) -> Result<serde_json::Value, Refusal> {
-    let locale = incoming.locale;
-    let settings = &bot.config.discord;
-    let count = int_option(options, "count").map_or(settings.quiz_count, |c| c.clamp(1, 25) as usize);
-    let seconds = int_option(options, "seconds").map_or(settings.quiz_seconds, |s| s.clamp(1, 120) as u64);
-    let topic = topic_option(options).unwrap_or_default();
-    let key = incoming.channel_key();
-    let now = Timestamp::now();
-    let library = bot.library();
-    let seed = now.millis() as u64;
-    // One button press is one pick: a question asking for two choices is left to the terminal quiz.
-    let request = select::Request {
-        topic: &select::Topic::new(&topic),
-        count,
-        seed,
-        one_pick_only: true,
-        bank_only: false,
-    };
-    let questions = select::pick(&library, &request);
-    if questions.is_empty() {
-        return Err(Refusal(match locale {
-            Locale::Ja => format!("「{topic}」の問題が見つかりません。"),
-            Locale::En => format!("No questions about `{topic}`."),
-        }));
-    }
-    let second_ms = settings.quiz_second_ms.max(1) as i64;
+/// A quiz `/quiz start` asked for: where, by whom, and its questions (drawn, each in its shown order).
+pub(crate) struct NewQuiz {
+    pub channel: u64,
+    pub channel_key: String,
+    pub starter: u64,
+    pub locale: Locale,
+    pub seconds: u64,
+    pub questions: Vec<QuizQuestion>,
+    pub now: Timestamp,
+}
+
+/// What opening a quiz came to.
+pub(crate) enum Opened {
+    Started,
+    ChannelBusy,
+}
+
+/// Records a new quiz with its first state and effects, leased to this replica; the driver starts once
+/// the reply is out (`begin`).
+pub(crate) fn open(bot: &Bot, new: NewQuiz) -> anyhow::Result<Opened> {
+    let now = new.now;
+    let second_ms = bot.config.discord.quiz_second_ms.max(1) as i64;
     let session_settings = SessionSettings {
-        question_count: questions.len(),
-        time_limit_ms: seconds as i64 * second_ms,
+        question_count: new.questions.len(),
+        time_limit_ms: new.seconds as i64 * second_ms,
         silence_limit_ms: 120 * second_ms,
     };
-    let total = questions.len();
-    let (session, first_events) = QuizSession::start(questions, session_settings, now);
+    let total = new.questions.len();
+    let (session, first_events) = QuizSession::start(new.questions, session_settings, now);
     let quiz = SavedQuiz {
-        channel: incoming.channel_id,
-        channel_key: key.clone(),
-        starter: incoming.user_id,
+        channel: new.channel,
+        channel_key: new.channel_key.clone(),
+        starter: new.starter,
         started_at: now,
-        locale,
-        seconds,
+        locale: new.locale,
+        seconds: new.seconds,
         time_limit_ms: session_settings.time_limit_ms,
         session,
     };
-    let state = serde_json::to_string(&quiz).map_err(|e| failed(locale, e))?;
+    let state = serde_json::to_string(&quiz)?;
     let session_id = {
         let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
         let started = store.start_quiz(
             &NewSession {
-                channel: key,
+                channel: new.channel_key,
                 started_at: now,
                 question_count: total,
                 owner: bot.replica.clone(),
@@ -225,16 +202,16 @@ pub(crate) async fn start(
         );
         match started {
             Ok(id) => id,
-            Err(StoreError::ChannelBusy { .. }) => return Err(busy(locale)),
-            Err(error) => return Err(failed(locale, error)),
+            Err(StoreError::ChannelBusy { .. }) => return Ok(Opened::ChannelBusy),
+            Err(error) => return Err(error.into()),
         }
     };
     // Claimed now, so the sweep does not take this quiz for an orphan before `begin` starts its driver.
     bot.quizzes.claim(session_id, false);
-    Ok(render::quiz_intro(locale, total, seconds, &topic))
+    Ok(Opened::Started)
 }
 
-/// Starts the driver of the quiz `start` recorded in the interaction's channel.
+/// Starts the driver of the quiz `open` recorded in the interaction's channel (after `/quiz start`'s reply).
 pub(crate) fn begin(bot: &Arc<Bot>, incoming: &Incoming) {
     let running = {
         let store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -256,21 +233,21 @@ pub(crate) fn begin(bot: &Arc<Bot>, incoming: &Incoming) {
 
 /// What to load: a channel's running quiz (inputs from players) or a session (its driver).
 #[derive(Clone, Copy)]
-enum Target<'a> {
+pub(crate) enum Target<'a> {
     Channel(&'a str),
     Session(SessionId),
 }
 
 /// A change applied and saved (or nothing to save).
-struct Applied<T> {
+pub(crate) struct Applied<T> {
     quiz: SavedQuiz,
-    value: T,
+    pub(crate) value: T,
 }
 
 /// Loads the quiz, applies `change` with the core at the current time, and saves it by compare-and-swap
 /// with the effects of its events; when another replica saved first, reloads and applies again. `None`:
 /// no running quiz there.
-fn apply<T>(
+pub(crate) fn apply<T>(
     bot: &Bot,
     target: Target,
     mut change: impl FnMut(&mut SavedQuiz, SessionId, Timestamp) -> (T, Vec<Event>),
@@ -305,126 +282,6 @@ fn apply<T>(
         }
     }
     anyhow::bail!("the quiz kept changing under this replica ({CAS_TRIES} tries)")
-}
-
-/// `/quiz stop`: the starter or a member with Manage Server (as Discord reports it for this interaction),
-/// on any replica; the quiz's driver posts the last reveal and the scoreboard.
-pub(crate) async fn stop(bot: &Arc<Bot>, incoming: &Incoming) -> Result<serde_json::Value, Refusal> {
-    enum Stop {
-        /// Over already (its last effects may be pending): as if there were none.
-        Over,
-        NotAllowed,
-        Stopped,
-    }
-    let locale = incoming.locale;
-    let applied = apply(bot, Target::Channel(&incoming.channel_key()), |quiz, _, now| {
-        if quiz.session.is_finished() {
-            return (Stop::Over, Vec::new());
-        }
-        if quiz.starter != incoming.user_id && !incoming.manage_guild {
-            return (Stop::NotAllowed, Vec::new());
-        }
-        (Stop::Stopped, quiz.session.handle(Input::Stop, now))
-    })
-    .map_err(|e| failed(locale, format!("{e:#}")))?;
-    match applied.map(|a| a.value) {
-        None | Some(Stop::Over) => Err(refuse(
-            locale,
-            "このチャンネルで進行中のクイズはありません。",
-            "No quiz is running in this channel.",
-        )),
-        Some(Stop::NotAllowed) => Err(refuse(
-            locale,
-            "クイズを止められるのは開始した人か「サーバー管理」権限のある人だけです。",
-            "Only the quiz's starter or a member with Manage Server can stop it.",
-        )),
-        Some(Stop::Stopped) => Ok(render::ephemeral(render::pick(
-            locale,
-            "⏹ クイズを止めました。",
-            "⏹ Quiz stopped.",
-        ))),
-    }
-}
-
-/// A button press `q:{session}:{index}:{label}` on any replica: applied and saved, acknowledged to the
-/// player only.
-pub(crate) async fn pick(bot: &Arc<Bot>, incoming: &Incoming, custom_id: &str) -> Result<serde_json::Value, Refusal> {
-    let locale = incoming.locale;
-    let parts: Vec<&str> = custom_id.split(':').collect();
-    let parsed = match parts.as_slice() {
-        ["q", session, index, label] => session
-            .parse::<SessionId>()
-            .ok()
-            .zip(index.parse::<usize>().ok())
-            .zip(label.chars().next()),
-        _ => None,
-    };
-    let Some(((session, index), label)) = parsed else {
-        return Err(refuse(locale, "このボタンは分かりません。", "Unknown button."));
-    };
-    let over = || refuse(locale, "このクイズは終了しています。", "This quiz is over.");
-    let player = incoming.user_id.to_string();
-    let applied = apply(bot, Target::Channel(&incoming.channel_key()), |quiz, running, now| {
-        if running != session {
-            return (None, Vec::new());
-        }
-        // Joining is idempotent in the core: whoever picks takes part from then on.
-        let mut events = quiz.session.handle(Input::Join { player: player.clone() }, now);
-        events.extend(quiz.session.handle(
-            Input::Answer {
-                player: player.clone(),
-                question_index: index,
-                answer: Answer::Picks(vec![label]),
-            },
-            now,
-        ));
-        (Some(acknowledgement(locale, &player, label, &events)), events)
-    })
-    .map_err(|e| failed(locale, format!("{e:#}")))?;
-    match applied.and_then(|a| a.value) {
-        Some(text) => Ok(render::ephemeral(&text)),
-        None => Err(over()),
-    }
-}
-
-/// What a player is told about their pick.
-fn acknowledgement(locale: Locale, player: &str, label: char, events: &[Event]) -> String {
-    events
-        .iter()
-        .find_map(|event| match event {
-            Event::AnswerAccepted { player: p, changed, .. } if p == player => Some(match (locale, changed) {
-                (Locale::Ja, false) => format!("✅ {label} を選びました (1 回だけ変更できます)"),
-                (Locale::En, false) => format!("✅ You picked {label} (you may change it once)"),
-                (Locale::Ja, true) => format!("🔁 {label} に変更しました (これで確定)"),
-                (Locale::En, true) => format!("🔁 Changed to {label} (final)"),
-            }),
-            Event::AnswerRefused { player: p, reason, .. } if p == player => Some(
-                match reason {
-                    Refused::Late => render::pick(
-                        locale,
-                        "⌛ この問題は締め切られました。",
-                        "⌛ Time is up for this question.",
-                    ),
-                    Refused::AlreadyChanged => render::pick(
-                        locale,
-                        "選択の変更は 1 回までです。",
-                        "You already changed your pick once.",
-                    ),
-                    Refused::Invalid => {
-                        render::pick(locale, "その選択肢はありません。", "Not a choice of this question.")
-                    }
-                    Refused::Finished => render::pick(locale, "このクイズは終了しています。", "This quiz is over."),
-                    Refused::WrongPickCount { .. } => render::pick(
-                        locale,
-                        "この問題は 1 回の選択では答えられません。",
-                        "This question takes more than one pick.",
-                    ),
-                }
-                .to_string(),
-            ),
-            _ => None,
-        })
-        .unwrap_or_default()
 }
 
 /// Takes or renews this replica's lease on `session`.
@@ -651,7 +508,7 @@ async fn carry_out(bot: &Bot, session: SessionId, quiz: &SavedQuiz) -> anyhow::R
                     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
                     store.set_last_shown(&quiz.channel_key, &question.id, Timestamp::now())?;
                 }
-                let mut body = render::question(locale, session, index, total, question, quiz.seconds);
+                let mut body = views::question(locale, session, index, total, question, quiz.seconds);
                 body["nonce"] = serde_json::json!(nonce(session, quiz, &effect.effect));
                 body["enforce_nonce"] = serde_json::json!(true);
                 match bot.rest.post(&posts, &body).await {
@@ -671,7 +528,7 @@ async fn carry_out(bot: &Bot, session: SessionId, quiz: &SavedQuiz) -> anyhow::R
                     record_results(&mut **store, session, quiz, index, &results, answered_only);
                 }
                 if let Some(id) = messages.get(&format!("ask:{index}")) {
-                    let body = render::reveal(locale, index, total, question, &results, reason);
+                    let body = views::reveal(locale, index, total, question, &results, reason);
                     if let Err(error) = bot.rest.patch(&format!("{posts}/{id}"), &body).await {
                         tracing::error!("revealing a quiz answer failed: {error}");
                     }
@@ -681,7 +538,7 @@ async fn carry_out(bot: &Bot, session: SessionId, quiz: &SavedQuiz) -> anyhow::R
                 // Scores first, as before replicas: once the scoreboard is out, /leaderboard shows it. An
                 // ended session with this effect pending is still found by the sweep, so the post follows.
                 finish(bot, session, reason, &scoreboard)?;
-                let mut body = render::scoreboard(locale, &scoreboard, reason);
+                let mut body = views::scoreboard(locale, &scoreboard, reason);
                 body["nonce"] = serde_json::json!(nonce(session, quiz, &effect.effect));
                 body["enforce_nonce"] = serde_json::json!(true);
                 match bot.rest.post(&posts, &body).await {
@@ -771,6 +628,7 @@ fn player_name_of(player: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quiz::Answer;
 
     fn saved(started_at: i64) -> (SavedQuiz, Vec<Event>) {
         let question = |id: &str| crate::quiz::QuizQuestion::sample(id, 2, 'A');
