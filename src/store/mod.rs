@@ -1,7 +1,8 @@
 //! Durable records: users, sessions, every attempt, final scores, spaced-repetition cards, flags on
 //! questions, and the daily question (schedule per guild, posted slots, answers). `Store` is the small
-//! interface the quiz, the CLI and the Discord bot write through; `SqliteStore` is the embedded backend.
-//! Another backend (PostgreSQL for a bot in many servers) implements the same trait.
+//! interface the quiz, the CLI and the Discord bot write through; `SqliteStore` is the embedded backend,
+//! `PgStore` the PostgreSQL one for replicas on several hosts, and `open` picks one from a setting (a file
+//! path or a `postgres://` URL).
 //!
 //! Every write is idempotent where a replay is possible: an attempt is keyed by (session, question index,
 //! user), a final score by (session, user), a daily post by (guild, slot), a daily answer by (guild, slot,
@@ -17,11 +18,15 @@
 //! either wins or finds the slot taken), and its pending work (the send, then the reveal) is claimed by one
 //! replica at a time until an expiry, after which another replica may take it over.
 
+mod open;
 pub mod owner;
+mod postgres;
 mod sqlite;
 
 use std::path::PathBuf;
 
+pub use self::postgres::{PG_SCHEMA_VERSION, PgStore};
+pub use open::{is_postgres_url, open};
 pub use sqlite::{LeaderLine, SCHEMA_VERSION, SqliteStore};
 
 use crate::clock::Timestamp;
@@ -50,6 +55,10 @@ pub enum StoreError {
     UnknownSession(SessionId),
     #[error("store: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A backend's own failure (PostgreSQL: connection, login, query), as a message that names the server
+    /// and database but never a password.
+    #[error("store: {0}")]
+    Backend(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,297 @@
+//! The store on a PostgreSQL server, for bot replicas on several hosts: the same records and the same
+//! semantics as `SqliteStore`, so the contract tests (`tests/it/store_contract.rs`) run unchanged on both.
+//!
+//! Where SQLite serialises every write behind one file lock, here each store call is one transaction at
+//! READ COMMITTED, and what must not interleave is decided by the database, never by timing:
+//! - idempotent writes are `INSERT … ON CONFLICT DO NOTHING`, reported as `Recorded::Duplicate` when no row
+//!   was inserted (a second replica racing the first waits for its commit, then finds the row);
+//! - compare-and-swap saves, leases and daily claims are one conditional `UPDATE`: a concurrent `UPDATE` of
+//!   the same row waits for the first to commit and re-checks its condition on the new row, so of two
+//!   replicas based on the same version or racing for the same expired lease exactly one wins;
+//! - ending a session locks its row (`SELECT … FOR UPDATE`) before it reads the attempts it scores, and
+//!   recording an attempt holds the row `FOR SHARE`, so no answer lands in a session being closed.
+//!
+//! The methods live in one file per record group (`users`, `sessions`, `quizzes`, `cards`, `flags`,
+//! `daily`) as inherent methods with the trait's names and signatures; `impl Store` below only forwards.
+//! `connection` owns the driver's thread, `migrations` the schema. Text is ordered `COLLATE "C"` (bytes,
+//! as SQLite's default), so listings come in the same order whatever the database's locale.
+
+mod cards;
+mod connection;
+mod daily;
+mod flags;
+mod migrations;
+mod quizzes;
+mod sessions;
+mod users;
+
+use ::postgres::{IsolationLevel, Transaction};
+
+pub use migrations::PG_SCHEMA_VERSION;
+
+use super::*;
+use connection::Connection;
+
+/// A store in a PostgreSQL database, reached through one connection owned by a thread of its own.
+pub struct PgStore {
+    connection: Connection,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`), checks it
+    /// and migrates it to `PG_SCHEMA_VERSION`. A malformed URL, a refused connection or a failed login is
+    /// one `StoreError::Backend` naming `host:port/database`, never the password; a database of a newer
+    /// schema is refused with `NewerSchema` and left as it was.
+    pub fn connect(url: &str) -> Result<PgStore> {
+        let connection = Connection::open(url)?;
+        let target = connection.target().to_string();
+        connection.run(move |client| migrations::migrate(client, &target))?;
+        Ok(PgStore { connection })
+    }
+
+    /// The server and database, as `host:port/database`.
+    pub fn target(&self) -> &str {
+        self.connection.target()
+    }
+
+    /// The highest migration applied to the database.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.read(|tx| {
+            Ok(tx
+                .query_one("SELECT MAX(version) FROM tsumiage_migrations", &[])?
+                .try_get(0)?)
+        })
+    }
+
+    /// One write transaction: committed when `work` succeeds, rolled back when it fails.
+    fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Transaction<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.connection.run(move |client| {
+            let mut transaction = client.transaction()?;
+            let value = work(&mut transaction)?;
+            transaction.commit()?;
+            Ok(value)
+        })
+    }
+
+    /// One read-only transaction on one snapshot (REPEATABLE READ), so a read made of several queries
+    /// (`stats`) sees a single moment.
+    fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Transaction<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.connection.run(move |client| {
+            let mut transaction = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let value = work(&mut transaction)?;
+            transaction.commit()?;
+            Ok(value)
+        })
+    }
+}
+
+/// A row count from `INSERT … ON CONFLICT DO NOTHING`: no row means the write was already there.
+fn recorded(inserted: u64) -> Recorded {
+    if inserted > 0 {
+        Recorded::New
+    } else {
+        Recorded::Duplicate
+    }
+}
+
+/// `picked` as stored: choice keys separated by spaces; NULL or empty for none (as in SQLite).
+fn picked_from(column: Option<String>) -> Vec<String> {
+    column
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn picked_column(picked: &[String]) -> Option<String> {
+    (!picked.is_empty()).then(|| picked.join(" "))
+}
+
+/// A `BIGINT` count as the interface's `u32` (saturating: a count never exceeds it in practice, and a
+/// store read must not panic).
+fn count_u32(count: i64) -> u32 {
+    u32::try_from(count.max(0)).unwrap_or(u32::MAX)
+}
+
+/// A `LIMIT` from the interface's `usize` (`usize::MAX` would overflow to a negative limit).
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+impl Store for PgStore {
+    fn user(&mut self, name: &str, now: Timestamp) -> Result<UserId> {
+        PgStore::user(self, name, now)
+    }
+    fn user_name(&self, user: UserId) -> Result<Option<String>> {
+        PgStore::user_name(self, user)
+    }
+    fn find_user(&self, name: &str) -> Result<Option<UserId>> {
+        PgStore::find_user(self, name)
+    }
+
+    fn start_session(&mut self, session: &NewSession) -> Result<SessionId> {
+        PgStore::start_session(self, session)
+    }
+    fn session(&self, id: SessionId) -> Result<Option<SessionRecord>> {
+        PgStore::session(self, id)
+    }
+    fn unfinished_sessions(&self) -> Result<Vec<SessionRecord>> {
+        PgStore::unfinished_sessions(self)
+    }
+    fn record_attempt(&mut self, attempt: &Attempt, card: Option<&CardState>) -> Result<Recorded> {
+        PgStore::record_attempt(self, attempt, card)
+    }
+    fn attempts(&self, session: SessionId) -> Result<Vec<Attempt>> {
+        PgStore::attempts(self, session)
+    }
+    fn finish_session(
+        &mut self,
+        id: SessionId,
+        end: SessionEnd,
+        at: Timestamp,
+        scores: &[FinalScore],
+    ) -> Result<Recorded> {
+        PgStore::finish_session(self, id, end, at, scores)
+    }
+    fn close_interrupted_sessions(
+        &mut self,
+        at: Timestamp,
+        is_running: &dyn Fn(&SessionRecord) -> bool,
+    ) -> Result<Vec<SessionId>> {
+        PgStore::close_interrupted_sessions(self, at, is_running)
+    }
+    fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>> {
+        PgStore::scores(self, session)
+    }
+
+    fn start_quiz(
+        &mut self,
+        session: &NewSession,
+        lease_until: Timestamp,
+        state: &str,
+        effects: &[NewEffect],
+    ) -> Result<SessionId> {
+        PgStore::start_quiz(self, session, lease_until, state, effects)
+    }
+    fn quiz_state(&self, session: SessionId) -> Result<Option<QuizState>> {
+        PgStore::quiz_state(self, session)
+    }
+    fn running_quiz(&self, channel: &str) -> Result<Option<QuizState>> {
+        PgStore::running_quiz(self, channel)
+    }
+    fn running_quizzes(&self) -> Result<Vec<QuizState>> {
+        PgStore::running_quizzes(self)
+    }
+    fn save_quiz_state(
+        &mut self,
+        session: SessionId,
+        based_on: i64,
+        state: &str,
+        effects: &[NewEffect],
+        at: Timestamp,
+    ) -> Result<Cas> {
+        PgStore::save_quiz_state(self, session, based_on, state, effects, at)
+    }
+    fn take_lease(&mut self, session: SessionId, owner: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
+        PgStore::take_lease(self, session, owner, now, until)
+    }
+    fn release_lease(&mut self, session: SessionId, owner: &str, now: Timestamp) -> Result<bool> {
+        PgStore::release_lease(self, session, owner, now)
+    }
+    fn quiz_effects(&self, session: SessionId) -> Result<Vec<QuizEffect>> {
+        PgStore::quiz_effects(self, session)
+    }
+    fn mark_effect_sent(
+        &mut self,
+        session: SessionId,
+        effect: &str,
+        message_id: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()> {
+        PgStore::mark_effect_sent(self, session, effect, message_id, at)
+    }
+    fn set_last_shown(&mut self, channel: &str, question_id: &str, at: Timestamp) -> Result<()> {
+        PgStore::set_last_shown(self, channel, question_id, at)
+    }
+    fn last_shown(&self, channel: &str) -> Result<Option<String>> {
+        PgStore::last_shown(self, channel)
+    }
+
+    fn card(&self, user: UserId, question_id: &str) -> Result<Option<CardState>> {
+        PgStore::card(self, user, question_id)
+    }
+    fn due_cards(&self, user: UserId, now: Timestamp, limit: usize) -> Result<Vec<CardState>> {
+        PgStore::due_cards(self, user, now, limit)
+    }
+    fn recent_misses(&self, user: UserId, limit: usize) -> Result<Vec<String>> {
+        PgStore::recent_misses(self, user, limit)
+    }
+    fn stats(&self, user: UserId, now: Timestamp) -> Result<UserStats> {
+        PgStore::stats(self, user, now)
+    }
+
+    fn add_flag(&mut self, flag: &NewFlag) -> Result<FlagId> {
+        PgStore::add_flag(self, flag)
+    }
+    fn flags(&self) -> Result<Vec<FlagRecord>> {
+        PgStore::flags(self)
+    }
+
+    fn set_daily_schedule(&mut self, schedule: &DailySchedule) -> Result<()> {
+        PgStore::set_daily_schedule(self, schedule)
+    }
+    fn daily_schedules(&self) -> Result<Vec<DailySchedule>> {
+        PgStore::daily_schedules(self)
+    }
+    fn record_daily_post(&mut self, post: &NewDailyPost, claim: &Lease) -> Result<Recorded> {
+        PgStore::record_daily_post(self, post, claim)
+    }
+    fn claim_daily_post(
+        &mut self,
+        guild: &str,
+        slot: &str,
+        state: DailyPostState,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool> {
+        PgStore::claim_daily_post(self, guild, slot, state, owner, now, until)
+    }
+    fn mark_daily_sent(&mut self, guild: &str, slot: &str, message_id: &str, at: Timestamp) -> Result<()> {
+        PgStore::mark_daily_sent(self, guild, slot, message_id, at)
+    }
+    fn mark_daily_revealed(&mut self, guild: &str, slot: &str, at: Timestamp) -> Result<()> {
+        PgStore::mark_daily_revealed(self, guild, slot, at)
+    }
+    fn daily_post(&self, guild: &str, slot: &str) -> Result<Option<DailyPost>> {
+        PgStore::daily_post(self, guild, slot)
+    }
+    fn daily_posts(&self, guild: &str) -> Result<Vec<DailyPost>> {
+        PgStore::daily_posts(self, guild)
+    }
+    fn record_daily_answer(&mut self, answer: &DailyAnswer, card: Option<&CardState>) -> Result<Recorded> {
+        PgStore::record_daily_answer(self, answer, card)
+    }
+    fn daily_answers(&self, guild: &str, slot: &str) -> Result<Vec<DailyAnswer>> {
+        PgStore::daily_answers(self, guild, slot)
+    }
+    fn guild_daily_answers(&self, guild: &str) -> Result<Vec<DailyAnswer>> {
+        PgStore::guild_daily_answers(self, guild)
+    }
+    fn group_recent(&self, guild: &str, since: Timestamp) -> Result<Vec<(String, u32, u32)>> {
+        PgStore::group_recent(self, guild, since)
+    }
+    fn group_due(&self, guild: &str, now: Timestamp) -> Result<Vec<(String, u32)>> {
+        PgStore::group_due(self, guild, now)
+    }
+}
