@@ -238,6 +238,11 @@ mod postgres {
     }
 
     #[test]
+    fn a_connection_the_server_dropped_is_reopened_by_the_next_call() {
+        super::postgres_only::a_connection_the_server_dropped_is_reopened_by_the_next_call();
+    }
+
+    #[test]
     fn a_store_call_from_inside_a_tokio_runtime_works() {
         super::postgres_only::a_store_call_from_inside_a_tokio_runtime_works();
     }

@@ -1,7 +1,8 @@
 //! What only a database server can show: two replicas, each with its own connection, racing for the same
 //! compare-and-swap save, daily slot, claim, lease and channel (exactly one wins every round); replicas
 //! migrating a new database at once; a newer or foreign database refused untouched; the connection
-//! errors; and store calls made from inside a tokio runtime, as the bot makes them.
+//! errors, a connection the server cut, and store calls made from inside a tokio runtime, as the bot
+//! makes them.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Barrier};
@@ -349,4 +350,27 @@ pub fn a_store_call_from_inside_a_tokio_runtime_works() {
         task.await.unwrap()
     });
     assert_eq!(backend.handle().find_user("carol").unwrap(), Some(id));
+}
+
+pub fn a_connection_the_server_dropped_is_reopened_by_the_next_call() {
+    let Some(backend) = Postgres::fresh() else { return };
+    let mut store = backend.handle();
+    let alice = store.user("alice", Timestamp(0)).unwrap();
+    let database = backend.url.rsplit('/').next().unwrap().to_string();
+    let terminated: i64 = admin(&backend.url)
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&database],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(terminated, 1);
+    // The call that finds the connection cut may fail (with an error, not a panic) or, if the driver
+    // noticed first, reconnect at once; the one after it works either way, on the same records.
+    if let Err(error) = store.find_user("alice") {
+        assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+    }
+    assert_eq!(store.find_user("alice").unwrap(), Some(alice));
+    assert_eq!(store.user("bob", Timestamp(1)).unwrap(), alice + 1);
 }
