@@ -10,7 +10,9 @@
 //! (The alternative, `tokio-postgres` on a runtime of our own thread, is what `postgres` already is.)
 //!
 //! A connection that broke (server restarted, network cut) is reopened by the next job; the job that
-//! found it broken fails with the error, so no write is silently retried.
+//! found it broken fails with the error, so no write is silently retried. The driver does not always know
+//! at once that its socket is dead, so after a failed job the next one first checks the connection with
+//! an empty query and reconnects if that fails.
 //!
 //! Errors name the server as `host:port` and the database, never the password: every message built here
 //! passes through `Redactor`, which removes the password however it was given (URL user info, a
@@ -30,8 +32,12 @@ use crate::store::{Result, StoreError};
 /// operating system's minutes.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One store call: given the connection (or why there is none), it runs and sends its own reply.
-type Job = Box<dyn FnOnce(Result<&mut Client>) + Send>;
+/// After a failed job, how long the next one waits for the server to answer its check.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One store call: given the connection (or why there is none), it runs, sends its own reply, and says
+/// whether it failed.
+type Job = Box<dyn FnOnce(Result<&mut Client>) -> bool + Send>;
 
 /// The handle the store holds: a channel to the connection's thread.
 pub(super) struct Connection {
@@ -92,8 +98,11 @@ impl Connection {
     ) -> Result<T> {
         let (reply, answer) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |client: Result<&mut Client>| {
+            let outcome = client.and_then(job);
+            let failed = outcome.is_err();
             // The caller waits for this reply; it is gone only if the caller itself is.
-            let _ = reply.send(client.and_then(job));
+            let _ = reply.send(outcome);
+            failed
         });
         let jobs = self.jobs.as_ref().ok_or_else(|| self.stopped())?;
         jobs.send(job).map_err(|_| self.stopped())?;
@@ -138,17 +147,19 @@ impl Worker {
             }
         };
         drop(ready);
+        let mut last_failed = false;
         for job in inbox {
-            if client.is_closed() {
+            let broken = client.is_closed() || (last_failed && client.is_valid(CHECK_TIMEOUT).is_err());
+            if broken {
                 match self.connect() {
                     Ok(reopened) => client = reopened,
                     Err(error) => {
-                        job(Err(error));
+                        last_failed = job(Err(error));
                         continue;
                     }
                 }
             }
-            job(Ok(&mut client));
+            last_failed = job(Ok(&mut client));
         }
     }
 

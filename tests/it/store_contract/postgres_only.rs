@@ -366,6 +366,22 @@ pub fn a_connection_the_server_dropped_is_reopened_by_the_next_call() {
         .unwrap()
         .get(0);
     assert_eq!(terminated, 1);
+    // `pg_terminate_backend` only signals: wait (boundedly) until the server process is gone, so the
+    // next call meets a dead connection rather than racing its death.
+    let gone = (0..500).any(|_| {
+        let left: i64 = admin(&backend.url)
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&database],
+            )
+            .unwrap()
+            .get(0);
+        left == 0 || {
+            thread::sleep(std::time::Duration::from_millis(10));
+            false
+        }
+    });
+    assert!(gone, "the terminated connection is still listed");
     // The call that finds the connection cut may fail (with an error, not a panic) or, if the driver
     // noticed first, reconnect at once; the one after it works either way, on the same records.
     if let Err(error) = store.find_user("alice") {
