@@ -11,6 +11,11 @@
 //! - ending a session locks its row (`SELECT … FOR UPDATE`) before it reads the attempts it scores, and
 //!   recording an attempt holds the row `FOR SHARE`, so no answer lands in a session being closed.
 //!
+//! `SKIP LOCKED` is not used: every call names its one row (a session, a slot) and owes an exact answer.
+//! Skipping a locked row would turn "another replica is touching it" into a refusal, so a lease holder
+//! renewing while a rival's steal attempt holds the row would be told it lost a lease it still holds;
+//! waiting a few milliseconds for that attempt to commit gives the true answer.
+//!
 //! The methods live in one file per record group (`users`, `sessions`, `quizzes`, `cards`, `flags`,
 //! `daily`) as inherent methods with the trait's names and signatures; `impl Store` below only forwards.
 //! `connection` owns the driver's thread, `migrations` the schema. Text is ordered `COLLATE "C"` (bytes,
