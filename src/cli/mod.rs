@@ -241,6 +241,17 @@ impl App {
     }
 }
 
+/// Opens the store the settings name: an SQLite file (named in an error) or a PostgreSQL URL (whose
+/// errors name host, port and database, never the URL itself: it may hold a password).
+fn open_store(spec: &Path) -> Result<Box<dyn tsumiage::store::Store>> {
+    let text = spec.to_string_lossy();
+    if tsumiage::store::is_postgres_url(&text) {
+        Ok(tsumiage::store::open(&text)?)
+    } else {
+        tsumiage::store::open(&text).with_context(|| format!("opening the store {}", spec.display()))
+    }
+}
+
 fn index_command(context: &App, force: bool) -> Result<ExitCode> {
     let set = context.load_notes()?;
     report_problems(context, &set, false);

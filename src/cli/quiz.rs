@@ -17,10 +17,9 @@ use clap::Args;
 use tsumiage::clock::Timestamp;
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
 use tsumiage::quiz::{QuizQuestion, select};
-use tsumiage::review::{AnswerRecord, record_answer};
-use tsumiage::review::{Scheduler, review_order};
+use tsumiage::review::{AnswerRecord, Scheduler, record_answer, review_order};
 use tsumiage::store::owner::{still_running, this_process};
-use tsumiage::store::{Cards, FinalScore, Flags, NewFlag, NewSession, SessionId, Sessions, SqliteStore, UserId, Users};
+use tsumiage::store::{FinalScore, NewFlag, NewSession, SessionId, Store, UserId, is_postgres_url};
 
 use super::App;
 
@@ -92,15 +91,15 @@ fn user_name(given: Option<String>) -> String {
 }
 
 /// Opens the store and closes sessions a killed process left open, saying so.
-fn open_store(app: &App) -> Result<SqliteStore> {
+fn open_store(app: &App) -> Result<Box<dyn Store>> {
     let path = &app.config.paths.store;
-    let mut store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
-    close_interrupted(app, &mut store)?;
+    let mut store = super::open_store(path)?;
+    close_interrupted(app, &mut *store)?;
     Ok(store)
 }
 
 /// Closes the sessions of quizzes whose process died (their answers are kept), and says so.
-fn close_interrupted(app: &App, store: &mut SqliteStore) -> Result<()> {
+fn close_interrupted(app: &App, store: &mut dyn Store) -> Result<()> {
     let closed = store
         .close_interrupted_sessions(Timestamp::now(), &still_running)
         .context("closing interrupted sessions")?;
@@ -132,7 +131,7 @@ pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
         "{}",
         render::quiz_intro(app.locale(), settings.question_count, settings.time_limit_ms / 1000)
     );
-    play(app, &mut store, questions, settings, &user_name(args.user))
+    play(app, &mut *store, questions, settings, &user_name(args.user))
 }
 
 pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
@@ -165,7 +164,7 @@ pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
         "{}",
         render::review_intro(app.locale(), settings.question_count, settings.time_limit_ms / 1000)
     );
-    play(app, &mut store, questions, settings, &name)
+    play(app, &mut *store, questions, settings, &name)
 }
 
 /// A player the store does not know is reported, never created (nor is the store file): nothing is
@@ -173,8 +172,8 @@ pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
 pub fn stats_command(app: &App, args: UserArgs) -> Result<ExitCode> {
     let name = user_name(args.user);
     let path = &app.config.paths.store;
-    let store = if path.exists() {
-        Some(SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?)
+    let store = if is_postgres_url(&path.to_string_lossy()) || path.exists() {
+        Some(super::open_store(path)?)
     } else {
         None
     };
@@ -186,7 +185,7 @@ pub fn stats_command(app: &App, args: UserArgs) -> Result<ExitCode> {
         eprintln!("{}", render::unknown_player(app.locale(), &name, path));
         return Ok(ExitCode::FAILURE);
     };
-    close_interrupted(app, &mut store)?;
+    close_interrupted(app, &mut *store)?;
     let now = Timestamp::now();
     let stats = store.stats(user, now)?;
     let misses = store.recent_misses(user, 5)?;
@@ -226,7 +225,7 @@ fn stdin_lines() -> Receiver<String> {
 /// One terminal quiz, from first question to summary.
 struct Game<'a> {
     app: &'a App,
-    store: &'a mut SqliteStore,
+    store: &'a mut dyn Store,
     scheduler: Scheduler,
     session_id: SessionId,
     user: UserId,
@@ -241,7 +240,7 @@ struct Game<'a> {
 
 fn play(
     app: &App,
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     questions: Vec<QuizQuestion>,
     settings: SessionSettings,
     name: &str,

@@ -11,7 +11,6 @@ use clap::Args;
 
 use tsumiage::clock::Timestamp;
 use tsumiage::discord::Bot;
-use tsumiage::store::{Sessions, SqliteStore};
 
 use super::App;
 
@@ -69,7 +68,7 @@ pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
     };
     let library = app.load_library()?;
     let path = &app.config.paths.store;
-    let mut store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
+    let mut store = super::open_store(path)?;
     let closed = store.close_interrupted_sessions(Timestamp::now(), &tsumiage::store::owner::still_running)?;
     let mut bot = Bot::new(app.config.clone(), library, store, &token);
     bot.notes_source = Some(app.notes_source());

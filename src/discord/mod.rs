@@ -80,14 +80,14 @@ impl Bot {
         })
     }
 
-    pub fn new(config: Config, library: Library, store: impl Store + 'static, token: &str) -> Bot {
+    pub fn new(config: Config, library: Library, store: impl Into<Box<dyn Store>>, token: &str) -> Bot {
         // Every question generated now, before the first `/quiz` waits for it.
         library.questions();
         let rest = rest::Rest::new(config.discord.api_base.as_deref(), token);
         Bot {
             config,
             library: RwLock::new(Arc::new(library)),
-            store: Mutex::new(Box::new(store)),
+            store: Mutex::new(store.into()),
             rest,
             application_id: AtomicU64::new(0),
             quizzes: quiz::Quizzes::default(),

@@ -2,10 +2,13 @@
 //! questions, and the daily question (schedule per guild, posted slots, answers). `records` are the plain
 //! values; `ports` are one small trait per group of records (`Users`, `Sessions`, `LiveQuizzes`, `Cards`,
 //! `Flags`, `DailyLog`), and `Store` is their sum, which the CLI and the bot hold as `Box<dyn Store>`.
-//! Backends implement every port with the same meaning: `sqlite` (the embedded default, one file).
+//! Backends implement every port with the same meaning (the contract tests in `tests/it/store_contract.rs`
+//! run the same scenarios on both): `sqlite` (the embedded default, one file) and `postgres` (for replicas on
+//! several hosts); `open` picks one from a setting (a file path or a `postgres://` URL).
 //!
-//! The records and ports are core: no SQL, no backend crate. Only `sqlite/` imports rusqlite, and
-//! `owner` reads `/proc` to tell whether a recorded process still runs (used by the adapters).
+//! The records and ports are core: no SQL, no backend crate. Only `sqlite/` and `postgres/` import a
+//! database driver, and `owner` reads `/proc` to tell whether a recorded process still runs (used by the
+//! adapters).
 //!
 //! Every write is idempotent where a replay is possible: an attempt is keyed by (session, question index,
 //! user), a final score by (session, user), a daily post by (guild, slot), a daily answer by (guild, slot,
@@ -21,13 +24,17 @@
 //! either wins or finds the slot taken), and its pending work (the send, then the reveal) is claimed by one
 //! replica at a time until an expiry, after which another replica may take it over.
 
+mod open;
 pub mod owner;
 mod ports;
+mod postgres;
 mod records;
 mod sqlite;
 
 use std::path::PathBuf;
 
+pub use self::postgres::{PG_SCHEMA_VERSION, PgStore};
+pub use open::{is_postgres_url, open};
 pub use ports::{Cards, DailyLog, Flags, LiveQuizzes, Sessions, Store, Users};
 pub use records::*;
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
@@ -35,10 +42,10 @@ pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "{path} was written by a newer tsumiage (store schema {found}, this build knows up to {supported}): upgrade tsumiage; the file was not changed"
+        "{path} was written by a newer tsumiage (store schema {found}, this build knows up to {supported}): upgrade tsumiage; the store was not changed"
     )]
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
-    #[error("{path} is not a tsumiage store ({detail}); the file was not changed")]
+    #[error("{path} is not a tsumiage store ({detail}); it was not changed")]
     NotAStore { path: PathBuf, detail: String },
     #[error("{path} is corrupted ({detail}); the file was not changed: restore it from a backup or move it aside")]
     Corrupted { path: PathBuf, detail: String },
@@ -50,7 +57,8 @@ pub enum StoreError {
     BadSchedule(String),
     #[error("unknown session {0}")]
     UnknownSession(SessionId),
-    /// Any other failure of the backend (SQL error, lost connection), as its message.
+    /// A backend's own failure (an SQL error; PostgreSQL: connection, login, query), as a message that
+    /// names the server and database but never a password.
     #[error("store: {0}")]
     Backend(String),
 }

@@ -10,4 +10,5 @@ mod discord;
 mod quiz;
 mod retrieval;
 mod store;
+mod store_contract;
 mod util;

@@ -223,9 +223,30 @@ mod tests {
     use super::*;
     use crate::clock::Timestamp;
     use crate::quiz::session::SessionEnd;
-    use crate::store::sqlite::test_support::*;
     use crate::store::*;
     use rusqlite::Connection;
+
+    fn open_temp() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("data/t.sqlite")).unwrap();
+        (dir, store)
+    }
+
+    fn quiz_session(channel: &str) -> NewSession {
+        NewSession {
+            channel: channel.into(),
+            started_at: Timestamp(0),
+            question_count: 2,
+            owner: "replica:a".into(),
+        }
+    }
+
+    fn effect(name: &str) -> NewEffect {
+        NewEffect {
+            effect: name.into(),
+            payload: format!("{{\"{name}\": true}}"),
+        }
+    }
 
     #[test]
     fn a_new_file_is_migrated_to_the_current_schema_in_wal_mode() {
