@@ -177,7 +177,7 @@ impl DailyHost for Bot {
     }
 
     fn choose(&self, schedule: &DailySchedule, slot_id: &str) -> Option<String> {
-        let now = self.clock.now();
+        let now = self.clock.utc();
         let record = self.with_store(|store| -> crate::store::Result<GroupRecord> {
             let posts = store.daily_posts(&schedule.guild)?;
             let mut record = GroupRecord {
@@ -307,7 +307,7 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, custom_id: 
         ));
     };
     let guild = guild.to_string();
-    let now = bot.clock.now();
+    let now = bot.clock.utc();
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
     let post = store
         .daily_post(&guild, slot)
@@ -567,7 +567,7 @@ pub(crate) async fn command(
     };
     // Manage Server was re-checked on receipt: `daily` is one of `commands::ADMIN_COMMANDS`.
     let (sub, options) = subcommand(options);
-    let now = bot.clock.now();
+    let now = bot.clock.utc();
     let current = bot
         .with_store(|s| s.daily_schedules())
         .map_err(|e| failed(locale, e))?

@@ -13,7 +13,6 @@ use tokio::sync::oneshot;
 use super::render::{self, pick};
 use super::{Bot, quiz};
 use crate::answer;
-use crate::clock::Timestamp;
 use crate::config::Locale;
 use crate::quiz::QuizQuestion;
 use crate::store::NewFlag;
@@ -399,18 +398,16 @@ async fn reply_in_time(
     ephemeral: bool,
     work: impl std::future::Future<Output = Outcome> + Send + 'static,
 ) {
-    let delay = bot.artificial_delay;
-    let work = async move {
-        if let Some(delay) = delay {
-            tokio::time::sleep(delay).await;
-        }
-        work.await
-    };
     let mut task = tokio::spawn(work);
     let defer_after = Duration::from_millis(bot.config.discord.defer_after_ms);
-    let outcome = tokio::select! {
-        outcome = &mut task => Some(outcome),
-        _ = tokio::time::sleep(defer_after) => None,
+    // 0 defers every reply at once, however quick its work.
+    let outcome = if defer_after.is_zero() {
+        None
+    } else {
+        tokio::select! {
+            outcome = &mut task => Some(outcome),
+            _ = tokio::time::sleep(defer_after) => None,
+        }
     };
     let flatten = |joined: Result<Outcome, tokio::task::JoinError>| match joined {
         Ok(outcome) => outcome,
@@ -517,7 +514,7 @@ pub(crate) fn player_name(user_id: u64) -> String {
 
 fn stats(bot: &Bot, locale: Locale, user_id: u64) -> Outcome {
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-    let now = crate::jobs::daily::timestamp(bot.clock.now());
+    let now = bot.clock.now();
     let user = store.user(&player_name(user_id), now).map_err(|e| failed(locale, e))?;
     let stats = store.stats(user, now).map_err(|e| failed(locale, e))?;
     Ok(render::stats(locale, &user_id.to_string(), &stats))
@@ -527,7 +524,7 @@ fn review(bot: &Bot, incoming: &Incoming) -> Outcome {
     let locale = incoming.locale;
     let (due, misses) = {
         let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-        let now = crate::jobs::daily::timestamp(bot.clock.now());
+        let now = bot.clock.now();
         let user = store
             .user(&player_name(incoming.user_id), now)
             .map_err(|e| failed(locale, e))?;
@@ -590,7 +587,7 @@ fn flag(bot: &Bot, incoming: &Incoming, key: &str, reason: &str) -> Outcome {
         .find(|q| q.id == key || question_key(&q.id) == key)
         .ok_or_else(|| question_gone(locale))?;
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-    let now = Timestamp::now();
+    let now = bot.clock.now();
     let user = store
         .user(&player_name(incoming.user_id), now)
         .map_err(|e| failed(locale, e))?;

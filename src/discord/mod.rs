@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::config::{Config, Locale};
 use crate::notes::NoteSet;
 use crate::quiz::QuizQuestion;
@@ -97,16 +98,14 @@ pub struct Bot {
     pub(crate) quizzes: quiz::Quizzes,
     /// This replica's id as a quiz lease owner: unique per run.
     pub replica: String,
-    /// Extra latency added to every command's work: lets tests prove that a slow reply is deferred.
-    pub artificial_delay: Option<Duration>,
     background_started: AtomicBool,
     background_starts: AtomicUsize,
     commands_registered: AtomicUsize,
     shutdown: tokio::sync::watch::Sender<bool>,
     pub notes_source: Option<NotesSource>,
-    /// The wall clock the daily scheduler, daily answers and review due times read (tests start it at a
-    /// chosen instant).
-    pub clock: Arc<dyn crate::jobs::daily::WallClock>,
+    /// The one clock every part of the bot reads: quizzes, the daily question, answers, review due times
+    /// (tests pass in clocks of their own).
+    pub clock: Arc<dyn Clock>,
     /// Wakes the daily scheduler when a schedule changes.
     pub(crate) daily_changed: Arc<tokio::sync::Notify>,
     /// Interactions being handled now: shutdown waits for them.
@@ -147,14 +146,13 @@ impl Bot {
             rest,
             application_id: AtomicU64::new(0),
             quizzes: quiz::Quizzes::default(),
-            replica: crate::store::owner::replica_id(replica_nonce()),
-            artificial_delay: None,
+            replica: crate::store::owner::replica_id(replica_nonce(SystemClock.now())),
             background_started: AtomicBool::new(false),
             background_starts: AtomicUsize::new(0),
             commands_registered: AtomicUsize::new(0),
             shutdown: tokio::sync::watch::channel(false).0,
             notes_source: None,
-            clock: Arc::new(crate::jobs::daily::SystemClock),
+            clock: Arc::new(SystemClock),
             daily_changed: Arc::default(),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
@@ -258,15 +256,11 @@ impl Bot {
     }
 }
 
-/// A nonce for this replica's lease id: the start time in nanoseconds and a per-process count, so two
-/// bots in one process (tests) or two runs of one pid never share an id.
-fn replica_nonce() -> u64 {
+/// A nonce for this replica's lease id: the start time and a per-process count, so two bots in one
+/// process (tests) or two runs of one pid never share an id.
+fn replica_nonce(started: Timestamp) -> u64 {
     static COUNT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos() as u64;
-    nanos ^ COUNT.fetch_add(1, Ordering::SeqCst).rotate_left(48)
+    started.millis() as u64 ^ COUNT.fetch_add(1, Ordering::SeqCst).rotate_left(48)
 }
 
 /// A cheap fingerprint of the notes folder: every file's path, size and modification time.

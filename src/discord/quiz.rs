@@ -171,7 +171,7 @@ pub(crate) async fn start(
     let seconds = int_option(options, "seconds").map_or(settings.quiz_seconds, |s| s.clamp(1, 120) as u64);
     let topic = topic_option(options).unwrap_or_default();
     let key = incoming.channel_key();
-    let now = Timestamp::now();
+    let now = bot.clock.now();
     let library = bot.library();
     let seed = now.millis() as u64;
     // One button press is one pick: a question asking for two choices is left to the terminal quiz.
@@ -191,11 +191,10 @@ pub(crate) async fn start(
             Locale::En => format!("No questions about `{topic}`."),
         }));
     }
-    let second_ms = settings.quiz_second_ms.max(1) as i64;
     let session_settings = SessionSettings {
         question_count: questions.len(),
-        time_limit_ms: seconds as i64 * second_ms,
-        silence_limit_ms: 120 * second_ms,
+        time_limit_ms: seconds as i64 * 1000,
+        silence_limit_ms: 120 * 1000,
     };
     let total = questions.len();
     let (session, first_events) = QuizSession::start(questions, session_settings, now);
@@ -285,7 +284,7 @@ fn apply<T>(
             return Ok(None);
         };
         let mut quiz: SavedQuiz = serde_json::from_str(&stored.state)?;
-        let now = Timestamp::now();
+        let now = bot.clock.now();
         let (value, events) = change(&mut quiz, stored.session, now);
         let state = serde_json::to_string(&quiz)?;
         // Nothing changed (a tick before the deadline, a refused input): nothing to save.
@@ -429,7 +428,7 @@ fn acknowledgement(locale: Locale, player: &str, label: char, events: &[Event]) 
 
 /// Takes or renews this replica's lease on `session`.
 fn renew(bot: &Bot, session: SessionId) -> Result<bool, StoreError> {
-    let now = Timestamp::now();
+    let now = bot.clock.now();
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
     store.take_lease(session, &bot.replica, now, lease_until(bot, now))
 }
@@ -453,7 +452,7 @@ async fn drive(bot: Arc<Bot>, session: SessionId, bell: Arc<Notify>) {
             }
             Err(error) => {
                 tracing::error!(session, "renewing a quiz lease failed: {error}");
-                tokio::time::sleep(renew_every(&bot)).await;
+                tokio::time::sleep(bot.clock.sleep_for(renew_every(&bot))).await;
                 continue;
             }
         }
@@ -475,7 +474,7 @@ async fn drive(bot: Arc<Bot>, session: SessionId, bell: Arc<Notify>) {
             },
             Err(error) => {
                 tracing::error!(session, "updating a quiz failed: {error:#}");
-                tokio::time::sleep(renew_every(&bot)).await;
+                tokio::time::sleep(bot.clock.sleep_for(renew_every(&bot))).await;
                 continue;
             }
         };
@@ -484,19 +483,21 @@ async fn drive(bot: Arc<Bot>, session: SessionId, bell: Arc<Notify>) {
             Ok(false) => break,
             Err(error) => {
                 tracing::error!(session, "carrying out a quiz's effects failed: {error:#}");
-                tokio::time::sleep(renew_every(&bot)).await;
+                tokio::time::sleep(bot.clock.sleep_for(renew_every(&bot))).await;
                 continue;
             }
         }
         if ended || quiz.session.is_finished() {
             break;
         }
-        let now = Timestamp::now();
+        let now = bot.clock.now();
         let until_deadline = quiz
             .session
             .next_deadline()
             .map_or(0, |deadline| deadline.millis_since(now)) as u64;
-        let wait = Duration::from_millis(until_deadline).min(renew_every(&bot));
+        let wait = bot
+            .clock
+            .sleep_for(Duration::from_millis(until_deadline).min(renew_every(&bot)));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = bell.notified() => {}
@@ -509,7 +510,7 @@ async fn drive(bot: Arc<Bot>, session: SessionId, bell: Arc<Notify>) {
 /// Gives up this replica's lease on a quiz at shutdown, for another replica (or the next run) to take.
 fn hand_over(bot: &Bot, session: SessionId) {
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-    match store.release_lease(session, &bot.replica, Timestamp::now()) {
+    match store.release_lease(session, &bot.replica, bot.clock.now()) {
         Ok(true) => tracing::info!(session, "shutting down: quiz handed over"),
         Ok(false) => {}
         // The lease then lapses on its own within a lease period: the hand-over is only slower.
@@ -588,7 +589,7 @@ fn close_stale(bot: &Bot, session: SessionId, mut quiz: SavedQuiz, now: Timestam
 /// Ends the quiz in the store with its final scores (once: a replay changes nothing).
 fn finish(bot: &Bot, session: SessionId, reason: SessionEnd, scoreboard: &[ScoreLine]) -> anyhow::Result<()> {
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-    let now = Timestamp::now();
+    let now = bot.clock.now();
     let scores = final_scores(&mut **store, scoreboard, now)?;
     store.finish_session(session, reason, now, &scores)?;
     Ok(())
@@ -649,7 +650,7 @@ async fn carry_out(bot: &Bot, session: SessionId, quiz: &SavedQuiz) -> anyhow::R
                 let question = &quiz.session.questions()[index];
                 {
                     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-                    store.set_last_shown(&quiz.channel_key, &question.id, Timestamp::now())?;
+                    store.set_last_shown(&quiz.channel_key, &question.id, bot.clock.now())?;
                 }
                 let mut body = render::question(locale, session, index, total, question, quiz.seconds);
                 body["nonce"] = serde_json::json!(nonce(session, quiz, &effect.effect));
@@ -695,7 +696,7 @@ async fn carry_out(bot: &Bot, session: SessionId, quiz: &SavedQuiz) -> anyhow::R
             messages.insert(effect.effect.clone(), id.clone());
         }
         let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-        store.mark_effect_sent(session, &effect.effect, message_id.as_deref(), Timestamp::now())?;
+        store.mark_effect_sent(session, &effect.effect, message_id.as_deref(), bot.clock.now())?;
     }
     Ok(true)
 }
@@ -712,7 +713,7 @@ pub(crate) async fn sweep(bot: Arc<Bot>) {
             tracing::error!("looking for orphaned quizzes failed: {error:#}");
         }
         tokio::select! {
-            _ = tokio::time::sleep(renew_every(&bot)) => {}
+            _ = tokio::time::sleep(bot.clock.sleep_for(renew_every(&bot))) => {}
             result = shutdown.changed() => if result.is_err() || *shutdown.borrow() { return },
         }
     }
@@ -731,7 +732,7 @@ fn sweep_once(bot: &Arc<Bot>) -> anyhow::Result<()> {
                 continue;
             }
         };
-        let now = Timestamp::now();
+        let now = bot.clock.now();
         let driving = bot.quizzes.is_driving(quiz.session);
         match owner::takeover(&quiz, &bot.replica, driving, saved.session.next_deadline(), now) {
             Takeover::Leave => {}

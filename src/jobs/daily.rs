@@ -22,7 +22,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 
-use crate::clock::Timestamp;
+use crate::clock::{Clock, Timestamp};
 use crate::daily::schedule::{DailySchedule, Slot};
 use crate::store::{DailyPost, DailyPostState, Lease, NewDailyPost, Recorded, Store};
 
@@ -36,46 +36,8 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// with the same enforced nonce: Discord returns the first message.)
 pub const CLAIM_FOR: Duration = Duration::from_secs(60);
 
-/// The wall clock, as the scheduler reads it.
-pub trait WallClock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The real clock.
-pub struct SystemClock;
-
-impl WallClock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that reads `start` at creation and then runs with tokio's clock: paused tokio time in unit
-/// tests, real time from a chosen instant in end-to-end tests (so "post time" is a fraction of a second
-/// away without waiting for 09:00).
-pub struct TokioClock {
-    start: DateTime<Utc>,
-    at: tokio::time::Instant,
-}
-
-impl TokioClock {
-    pub fn starting_at(start: DateTime<Utc>) -> TokioClock {
-        TokioClock {
-            start,
-            at: tokio::time::Instant::now(),
-        }
-    }
-}
-
-impl WallClock for TokioClock {
-    fn now(&self) -> DateTime<Utc> {
-        let elapsed = tokio::time::Instant::now().duration_since(self.at);
-        self.start + chrono::Duration::from_std(elapsed).unwrap_or_default()
-    }
-}
-
 pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
-    Timestamp(at.timestamp_millis())
+    Timestamp::from_utc(at)
 }
 
 /// What the scheduler needs from the bot: the store, a question, and the channel.
@@ -298,7 +260,7 @@ pub async fn tick<H: DailyHost>(host: &H, now: DateTime<Utc>) -> DateTime<Utc> {
 /// schedule is set, so a new time takes effect at once.
 pub async fn run<H: DailyHost>(
     host: Arc<H>,
-    clock: Arc<dyn WallClock>,
+    clock: Arc<dyn Clock>,
     changed: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -306,8 +268,8 @@ pub async fn run<H: DailyHost>(
         if *shutdown.borrow() {
             return;
         }
-        let next = tick(&*host, clock.now()).await;
-        let wait = (next - clock.now()).to_std().unwrap_or_default().min(MAX_SLEEP);
+        let next = tick(&*host, clock.utc()).await;
+        let wait = clock.sleep_for((next - clock.utc()).to_std().unwrap_or_default().min(MAX_SLEEP));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = changed.notified() => {}
@@ -324,6 +286,28 @@ mod tests {
     use super::*;
     use crate::daily::schedule::{Days, Reveal, parse_time, parse_zone};
     use crate::store::SqliteStore;
+
+    /// A clock that reads `start` at creation and then runs with tokio's paused clock.
+    struct TokioClock {
+        start: DateTime<Utc>,
+        at: tokio::time::Instant,
+    }
+
+    impl TokioClock {
+        fn starting_at(start: DateTime<Utc>) -> TokioClock {
+            TokioClock {
+                start,
+                at: tokio::time::Instant::now(),
+            }
+        }
+    }
+
+    impl Clock for TokioClock {
+        fn now(&self) -> Timestamp {
+            let elapsed = tokio::time::Instant::now().duration_since(self.at);
+            timestamp(self.start).plus_millis(elapsed.as_millis() as i64)
+        }
+    }
 
     /// A channel in memory, and a switch that makes the next send reach the channel and then fail, as if
     /// the process died before recording it.
