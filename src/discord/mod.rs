@@ -8,6 +8,7 @@ pub mod daily;
 pub mod gateway;
 mod handler;
 pub mod http;
+mod outbox;
 mod quiz;
 pub mod render;
 mod replay;
@@ -92,7 +93,7 @@ pub struct NotesSource {
 pub struct Bot {
     pub config: Config,
     library: RwLock<Arc<Library>>,
-    pub(crate) store: Mutex<Box<dyn Store>>,
+    pub(crate) store: crate::jobs::SharedStore,
     pub(crate) rest: rest::Rest,
     application_id: AtomicU64,
     pub(crate) quizzes: quiz::Quizzes,
@@ -142,7 +143,7 @@ impl Bot {
         Bot {
             config,
             library: RwLock::new(Arc::new(library)),
-            store: Mutex::new(Box::new(store)),
+            store: Arc::new(Mutex::new(Box::new(store))),
             rest,
             application_id: AtomicU64::new(0),
             quizzes: quiz::Quizzes::default(),
@@ -228,7 +229,7 @@ impl Bot {
             }
             Err(error) => tracing::error!("registering slash commands failed: {error:#}"),
         }
-        daily::start(self);
+        self.start_daily();
         // Quizzes whose replica died (or this process, before a restart) are taken over from the store.
         tokio::spawn(quiz::sweep(self.clone()));
         if let Some(source) = self.notes_source.clone()
@@ -292,6 +293,11 @@ fn build_library(source: &NotesSource) -> anyhow::Result<Library> {
 
 impl Bot {
     /// Reindexes the notes now and swaps them in (`/reload`); `Ok(None)` when the bot has no notes folder.
+    /// Runs `work` with the store locked (briefly: no await inside).
+    pub(crate) fn with_store<R>(&self, work: impl FnOnce(&mut dyn Store) -> R) -> R {
+        work(&mut **self.store.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     pub(crate) async fn reload_now(&self) -> anyhow::Result<Option<usize>> {
         let Some(source) = self.notes_source.clone() else {
             return Ok(None);
