@@ -96,7 +96,7 @@ pub struct Bot {
     pub(crate) store: crate::jobs::SharedStore,
     pub(crate) rest: rest::Rest,
     application_id: AtomicU64,
-    pub(crate) quizzes: quiz::Quizzes,
+    pub(crate) quizzes: Arc<crate::jobs::quiz::Quizzes>,
     /// This replica's id as a quiz lease owner: unique per run.
     pub replica: String,
     background_started: AtomicBool,
@@ -146,7 +146,7 @@ impl Bot {
             store: Arc::new(Mutex::new(Box::new(store))),
             rest,
             application_id: AtomicU64::new(0),
-            quizzes: quiz::Quizzes::default(),
+            quizzes: Arc::default(),
             replica: crate::store::owner::replica_id(replica_nonce(SystemClock.now())),
             background_started: AtomicBool::new(false),
             background_starts: AtomicUsize::new(0),
@@ -231,7 +231,7 @@ impl Bot {
         }
         self.start_daily();
         // Quizzes whose replica died (or this process, before a restart) are taken over from the store.
-        tokio::spawn(quiz::sweep(self.clone()));
+        tokio::spawn(self.quiz_job().sweep());
         if let Some(source) = self.notes_source.clone()
             && self.config.discord.reload_secs > 0.0
         {

@@ -1,6 +1,7 @@
-//! The jobs' ports implemented by the bot: `Outbox` over Discord's REST API (each `Message` rendered with
-//! its view, posts sent with an enforced nonce, a post found again by the marker in its embed's footer),
-//! and `Questions` from the library now served. Also where the bot starts its jobs.
+//! The jobs' ports implemented by the bot, and its engines (`DailyJob`, `QuizJob`) built over them:
+//! `Outbox` over Discord's REST API (each `Message` rendered with its view, posts sent with an enforced
+//! nonce, a post found again by the marker in its embed's footer), and `Questions` from the library now
+//! served.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use super::Bot;
 use super::daily::{post_body, reveal_body};
 use super::render;
 use crate::jobs::daily::{self as daily_job, DailyJob};
+use crate::jobs::quiz::QuizJob;
 use crate::jobs::{Message, Outbox, Questions};
 use crate::quiz::QuizQuestion;
 
@@ -25,14 +27,15 @@ fn discord_ids<T: Clone>(named: &[(String, T)]) -> Vec<(u64, T)> {
 }
 
 impl Bot {
+    /// The message's view: daily posts in the server's locale, quiz messages in their quiz's.
     fn render(&self, message: Message<'_>) -> serde_json::Value {
-        let locale = self.config.locale;
+        let daily_locale = self.config.locale;
         match message {
             Message::DailyPost {
                 schedule,
                 slot,
                 question,
-            } => post_body(locale, schedule, slot, question),
+            } => post_body(daily_locale, schedule, slot, question),
             Message::DailyReveal {
                 guild,
                 slot,
@@ -40,13 +43,34 @@ impl Bot {
                 answers,
                 streaks,
             } => reveal_body(
-                locale,
+                daily_locale,
                 guild,
                 slot,
                 question,
                 &discord_ids(answers),
                 &discord_ids(streaks),
             ),
+            Message::QuizQuestion {
+                locale,
+                session,
+                index,
+                total,
+                question,
+                seconds,
+            } => render::question(locale, session, index, total, question, seconds),
+            Message::QuizReveal {
+                locale,
+                index,
+                total,
+                question,
+                results,
+                reason,
+            } => render::reveal(locale, index, total, question, results, reason),
+            Message::Scoreboard {
+                locale,
+                scoreboard,
+                reason,
+            } => render::scoreboard(locale, scoreboard, reason),
         }
     }
 
@@ -57,6 +81,25 @@ impl Bot {
             replica: self.replica.clone(),
             host: self.clone(),
         }
+    }
+
+    /// The quiz engine on this bot.
+    pub(crate) fn quiz_job(self: &Arc<Self>) -> QuizJob<Bot> {
+        QuizJob {
+            store: self.store.clone(),
+            replica: self.replica.clone(),
+            clock: self.clock.clone(),
+            lease: self.quiz_lease(),
+            on_shutdown: self.config.discord.quiz_on_shutdown,
+            drivers: self.quizzes.clone(),
+            shutdown: self.shutdown_signal(),
+            host: self.clone(),
+        }
+    }
+
+    /// How long a quiz lease runs unless renewed (`discord.quiz_lease_ms`, at least 40 ms).
+    pub(crate) fn quiz_lease(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.config.discord.quiz_lease_ms.max(40))
     }
 
     /// Starts the daily scheduler once (called from the first Ready).

@@ -1,5 +1,5 @@
 //! The background loops of a running bot and the engines they drive: posting and revealing the daily
-//! question (`daily`). Each computes its next deadline from the pure core, sleeps on tokio until then
+//! question (`daily`), and the quiz replica engine with its drivers and take-over sweep (`quiz`). Each computes its next deadline from the pure core, sleeps on tokio until then
 //! (`select!` on that sleep, a notification and shutdown), and works through the store's ports and the
 //! one effects port, `Outbox`, for what reaches the chat. The Discord adapter implements `Outbox` over
 //! REST; tests implement it with a fake, so every engine is tested without serenity.
@@ -7,14 +7,17 @@
 //! Adapter: may import the core, tokio and the store; never serenity nor `discord`.
 
 pub mod daily;
+pub mod quiz;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::config::Locale;
 use crate::daily::Streak;
 use crate::daily::schedule::DailySchedule;
 use crate::quiz::QuizQuestion;
-use crate::store::Store;
+use crate::quiz::session::{CloseReason, PlayerResult, ScoreLine};
+use crate::store::{SessionEnd, SessionId, Store};
 
 /// The store as the jobs share it with the bot's handlers: locked briefly, never across an await.
 pub type SharedStore = Arc<Mutex<Box<dyn Store>>>;
@@ -40,6 +43,30 @@ pub enum Message<'a> {
         question: &'a QuizQuestion,
         answers: &'a [(String, bool)],
         streaks: &'a [(String, Streak)],
+    },
+    /// Question `index` of a quiz (of `total`), open for `seconds`, with its answer buttons.
+    QuizQuestion {
+        locale: Locale,
+        session: SessionId,
+        index: usize,
+        total: usize,
+        question: &'a QuizQuestion,
+        seconds: u64,
+    },
+    /// A quiz question's post edited to reveal its answer and who was right.
+    QuizReveal {
+        locale: Locale,
+        index: usize,
+        total: usize,
+        question: &'a QuizQuestion,
+        results: &'a [PlayerResult],
+        reason: CloseReason,
+    },
+    /// A quiz's final scoreboard.
+    Scoreboard {
+        locale: Locale,
+        scoreboard: &'a [ScoreLine],
+        reason: SessionEnd,
     },
 }
 
