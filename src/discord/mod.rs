@@ -235,7 +235,9 @@ impl Bot {
         if let Some(source) = self.notes_source.clone()
             && self.config.discord.reload_secs > 0.0
         {
-            tokio::spawn(reload_notes(self.clone(), source));
+            let period = Duration::from_secs_f64(self.config.discord.reload_secs);
+            let reload = crate::jobs::reload::run(self.clone(), source.notes, period, self.shutdown_signal());
+            tokio::spawn(reload);
         }
     }
 
@@ -262,25 +264,6 @@ impl Bot {
 fn replica_nonce(started: Timestamp) -> u64 {
     static COUNT: AtomicU64 = AtomicU64::new(0);
     started.millis() as u64 ^ COUNT.fetch_add(1, Ordering::SeqCst).rotate_left(48)
-}
-
-/// A cheap fingerprint of the notes folder: every file's path, size and modification time.
-fn notes_fingerprint(dir: &std::path::Path) -> u64 {
-    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.metadata() {
-                Ok(meta) if meta.is_dir() => walk(&path, out),
-                Ok(meta) => out.push(format!("{}:{}:{:?}", path.display(), meta.len(), meta.modified().ok())),
-                Err(_) => {}
-            }
-        }
-    }
-    let mut parts = Vec::new();
-    walk(dir, &mut parts);
-    parts.sort();
-    crate::quiz::order::stable_hash(0, &parts.join("\n"))
 }
 
 /// Reads and indexes the notes under `source` (blocking: run it off the async threads).
@@ -318,36 +301,15 @@ async fn library_serves_disk(bot: &Bot, source: &NotesSource) -> bool {
         .unwrap_or(false)
 }
 
-/// Background: notes edited on disk are reindexed and swapped in; stops at shutdown.
-async fn reload_notes(bot: Arc<Bot>, source: NotesSource) {
-    let mut shutdown = bot.shutdown_signal();
-    let mut seen = notes_fingerprint(&source.notes);
-    // The library was read before this task started (at start-up, or before Ready): an edit made in
-    // between leaves no trace in `seen`, so the first look compares contents.
-    let mut changed = !library_serves_disk(&bot, &source).await;
-    let period = Duration::from_secs_f64(bot.config.discord.reload_secs);
-    loop {
-        if !changed {
-            tokio::select! {
-                _ = tokio::time::sleep(period) => {}
-                _ = shutdown.changed() => return,
-            }
-            let now = notes_fingerprint(&source.notes);
-            changed = now != seen;
-            seen = now;
-            if !changed {
-                continue;
-            }
+impl crate::jobs::reload::Reloadable for Bot {
+    async fn serves_disk(&self) -> bool {
+        match &self.notes_source {
+            Some(source) => library_serves_disk(self, source).await,
+            None => true,
         }
-        changed = false;
-        let source = source.clone();
-        match tokio::task::spawn_blocking(move || build_library(&source)).await {
-            Ok(Ok(library)) => {
-                tracing::info!(sections = library.index.meta.sections, "notes changed: reindexed");
-                bot.swap_library(library);
-            }
-            Ok(Err(error)) => tracing::error!("reloading the notes failed: {error:#}"),
-            Err(error) => tracing::error!("reloading the notes panicked: {error}"),
-        }
+    }
+
+    async fn rebuild(&self) -> anyhow::Result<usize> {
+        Ok(self.reload_now().await?.unwrap_or(0))
     }
 }
