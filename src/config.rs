@@ -73,13 +73,16 @@ pub struct DiscordSettings {
     /// Register the commands to this guild only (they update at once): for development. Unset: globally.
     /// Env `TSUMIAGE_DISCORD_DEV_GUILD_ID`.
     pub dev_guild_id: Option<u64>,
-    /// A reply not ready after this long is deferred (Discord allows 3 s for the first response).
+    /// A reply not ready after this long is deferred (Discord allows 3 s for the first response); 0 defers
+    /// every reply at once.
     pub defer_after_ms: u64,
     /// Quiz defaults when `/quiz start` leaves them out.
     pub quiz_count: usize,
     pub quiz_seconds: u64,
-    /// How long one quiz "second" lasts, in milliseconds: 1000, except in tests.
-    pub quiz_second_ms: u64,
+    /// Retired: it once shortened a quiz "second" for tests, which now pass in a clock of their own. Still
+    /// read, so that an old config file loads; `serve` warns that it does nothing.
+    #[serde(rename = "quiz_second_ms")]
+    pub retired_quiz_second_ms: Option<u64>,
     /// A running quiz's lease, in milliseconds: the replica driving it renews it four times per lease; when
     /// that replica dies, another takes the quiz over within about this long.
     pub quiz_lease_ms: u64,
@@ -160,7 +163,7 @@ impl Default for DiscordSettings {
             defer_after_ms: 2000,
             quiz_count: 5,
             quiz_seconds: 20,
-            quiz_second_ms: 1000,
+            retired_quiz_second_ms: None,
             quiz_lease_ms: 4000,
             quiz_on_shutdown: QuizOnShutdown::End,
             reload_secs: 5.0,
@@ -319,5 +322,16 @@ mod tests {
         assert!(Config::load(None, |k| (k == "TSUMIAGE_LOCALE").then(|| "fr".into())).is_err());
         let error = Config::parse("[answer]\nmin_confidence = 1.5\n", Path::new("c.toml")).unwrap_err();
         assert!(error.to_string().contains("answer.min_confidence"), "{error}");
+    }
+
+    #[test]
+    fn an_old_file_with_the_retired_quiz_second_is_read_and_the_setting_noted() {
+        let config = Config::parse("[discord]\nquiz_second_ms = 100\n", Path::new("c.toml")).unwrap();
+        assert_eq!(config.discord.retired_quiz_second_ms, Some(100));
+        let rest = DiscordSettings {
+            retired_quiz_second_ms: None,
+            ..config.discord
+        };
+        assert_eq!(rest, DiscordSettings::default(), "it changes nothing else");
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use tsumiage::clock::Timestamp;
+use tsumiage::clock::{Clock, SystemClock};
 use tsumiage::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession, SessionSettings};
 use tsumiage::quiz::{QuizQuestion, select};
 use tsumiage::review::{AnswerRecord, Scheduler, record_answer, review_order};
@@ -101,7 +101,7 @@ fn open_store(app: &App) -> Result<Box<dyn Store>> {
 /// Closes the sessions of quizzes whose process died (their answers are kept), and says so.
 fn close_interrupted(app: &App, store: &mut dyn Store) -> Result<()> {
     let closed = store
-        .close_interrupted_sessions(Timestamp::now(), &still_running)
+        .close_interrupted_sessions(SystemClock.now(), &still_running)
         .context("closing interrupted sessions")?;
     if !closed.is_empty() {
         eprintln!("{}", render::interrupted_closed(app.locale(), closed.len()));
@@ -110,7 +110,7 @@ fn close_interrupted(app: &App, store: &mut dyn Store) -> Result<()> {
 }
 
 pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
-    let seed = args.seed.unwrap_or_else(|| Timestamp::now().millis() as u64);
+    let seed = args.seed.unwrap_or_else(|| SystemClock.now().millis() as u64);
     let topic = args.topic.as_deref().unwrap_or("");
     let library = app.load_library()?;
     let request = select::Request {
@@ -137,7 +137,7 @@ pub fn quiz_command(app: &App, args: QuizArgs) -> Result<ExitCode> {
 pub fn review_command(app: &App, args: ReviewArgs) -> Result<ExitCode> {
     let mut store = open_store(app)?;
     let name = user_name(args.user);
-    let now = Timestamp::now();
+    let now = SystemClock.now();
     let user = store.user(&name, now)?;
     let due = store.due_cards(user, now, args.count)?;
     let misses = store.recent_misses(user, args.count)?;
@@ -186,7 +186,7 @@ pub fn stats_command(app: &App, args: UserArgs) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     close_interrupted(app, &mut *store)?;
-    let now = Timestamp::now();
+    let now = SystemClock.now();
     let stats = store.stats(user, now)?;
     let misses = store.recent_misses(user, 5)?;
     print!("{}", render::stats(app.locale(), &name, &stats, &misses));
@@ -245,7 +245,7 @@ fn play(
     settings: SessionSettings,
     name: &str,
 ) -> Result<ExitCode> {
-    let now = Timestamp::now();
+    let now = SystemClock.now();
     let user = store.user(name, now)?;
     let channel = format!("terminal:{name}");
     let session_id = store.start_session(&NewSession {
@@ -276,7 +276,7 @@ fn play(
     game.show(&session, events)?;
     let lines = stdin_lines();
     while !session.is_finished() {
-        let now = Timestamp::now();
+        let now = SystemClock.now();
         let deadline = session.next_deadline().unwrap_or(now);
         // On a terminal the countdown is redrawn every second; piped, the quiz just waits.
         let wait = deadline
@@ -291,7 +291,7 @@ fn play(
                 {
                     eprint!(
                         "\r{} ",
-                        render::remaining(app.locale(), deadline.millis_since(Timestamp::now()))
+                        render::remaining(app.locale(), deadline.millis_since(SystemClock.now()))
                     );
                 }
                 vec![Input::Tick]
@@ -300,7 +300,7 @@ fn play(
             Err(RecvTimeoutError::Disconnected) => vec![Input::Stop],
         };
         for input in input {
-            let events = session.handle(input, Timestamp::now());
+            let events = session.handle(input, SystemClock.now());
             game.show(&session, events)?;
         }
     }
@@ -326,7 +326,7 @@ impl Game<'_> {
                     path: question.origin.path.clone(),
                     line: question.origin.line,
                     session: Some(self.session_id),
-                    created_at: Timestamp::now(),
+                    created_at: SystemClock.now(),
                 };
                 self.store.add_flag(&flag)?;
                 println!("{}", render::flagged(locale, &self.app.config.paths.notes, question));
@@ -401,7 +401,7 @@ impl Game<'_> {
                 Event::Finished { reason, scoreboard } => {
                     let mut scores = Vec::with_capacity(scoreboard.len());
                     for line in &scoreboard {
-                        let user = self.store.user(&line.player, Timestamp::now())?;
+                        let user = self.store.user(&line.player, SystemClock.now())?;
                         scores.push(FinalScore {
                             user,
                             points: line.points,
@@ -409,7 +409,7 @@ impl Game<'_> {
                         });
                     }
                     self.store
-                        .finish_session(self.session_id, reason, Timestamp::now(), &scores)?;
+                        .finish_session(self.session_id, reason, SystemClock.now(), &scores)?;
                     let attempts = self.store.attempts(self.session_id)?;
                     print!(
                         "{}",

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use tsumiage::clock::Timestamp;
+use tsumiage::clock::{Clock, SystemClock};
 use tsumiage::discord::Bot;
 
 use super::App;
@@ -69,17 +69,11 @@ pub fn serve_command(app: &App, args: ServeArgs) -> Result<ExitCode> {
     let library = app.load_library()?;
     let path = &app.config.paths.store;
     let mut store = super::open_store(path)?;
-    let closed = store.close_interrupted_sessions(Timestamp::now(), &tsumiage::store::owner::still_running)?;
+    let closed = store.close_interrupted_sessions(SystemClock.now(), &tsumiage::store::owner::still_running)?;
     let mut bot = Bot::new(app.config.clone(), library, store, &token);
     bot.notes_source = Some(app.notes_source());
-    // For end-to-end tests of the daily question only: the scheduler's clock starts at this instant
-    // (RFC 3339) and runs from there, so "09:00" is a fraction of a second away.
-    if let Ok(start) = std::env::var("TSUMIAGE_TEST_CLOCK_START") {
-        let start = chrono::DateTime::parse_from_rfc3339(start.trim())
-            .with_context(|| format!("TSUMIAGE_TEST_CLOCK_START `{start}` is not an RFC 3339 time"))?;
-        bot.clock = Arc::new(tsumiage::jobs::daily::TokioClock::starting_at(
-            start.with_timezone(&chrono::Utc),
-        ));
+    if bot.config.discord.retired_quiz_second_ms.is_some() {
+        tracing::warn!("`discord.quiz_second_ms` is retired and does nothing: a quiz second is a second");
     }
     let bot = Arc::new(bot);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -110,9 +110,7 @@ async fn interaction(State(endpoint): State<Endpoint>, headers: HeaderMap, body:
     if endpoint.verifier.verify(signature, timestamp, &body).is_err() {
         return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
     }
-    let now_secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now_secs = endpoint.bot.clock.now().millis().div_euclid(1000);
     if !timestamp_is_fresh(timestamp, now_secs, endpoint.window_secs) {
         tracing::debug!(
             timestamp,

@@ -12,6 +12,7 @@ pub mod daily;
 pub mod gateway;
 pub mod http;
 pub(crate) mod interaction;
+mod outbox;
 mod quiz;
 mod replay;
 pub mod rest;
@@ -22,6 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::config::{Config, Locale};
 use crate::quiz::library::{Library, NotesSource};
 use crate::store::Store;
@@ -33,22 +35,20 @@ pub use router::handle;
 pub struct Bot {
     pub config: Config,
     library: RwLock<Arc<Library>>,
-    pub(crate) store: Mutex<Box<dyn Store>>,
+    pub(crate) store: crate::jobs::SharedStore,
     pub(crate) rest: rest::Rest,
     application_id: AtomicU64,
-    pub(crate) quizzes: quiz::Quizzes,
+    pub(crate) quizzes: Arc<crate::jobs::quiz::Quizzes>,
     /// This replica's id as a quiz lease owner: unique per run.
     pub replica: String,
-    /// Extra latency added to every command's work: lets tests prove that a slow reply is deferred.
-    pub artificial_delay: Option<Duration>,
     background_started: AtomicBool,
     background_starts: AtomicUsize,
     commands_registered: AtomicUsize,
     shutdown: tokio::sync::watch::Sender<bool>,
     pub notes_source: Option<NotesSource>,
-    /// The wall clock the daily scheduler, daily answers and review due times read (tests start it at a
-    /// chosen instant).
-    pub clock: Arc<dyn crate::jobs::daily::WallClock>,
+    /// The one clock every part of the bot reads: quizzes, the daily question, answers, review due times
+    /// (tests pass in clocks of their own).
+    pub clock: Arc<dyn Clock>,
     /// Wakes the daily scheduler when a schedule changes.
     pub(crate) daily_changed: Arc<tokio::sync::Notify>,
     /// Interactions being handled now: shutdown waits for them.
@@ -87,18 +87,17 @@ impl Bot {
         Bot {
             config,
             library: RwLock::new(Arc::new(library)),
-            store: Mutex::new(store.into()),
+            store: Arc::new(Mutex::new(store.into())),
             rest,
             application_id: AtomicU64::new(0),
-            quizzes: quiz::Quizzes::default(),
-            replica: crate::store::owner::replica_id(replica_nonce()),
-            artificial_delay: None,
+            quizzes: Arc::default(),
+            replica: crate::store::owner::replica_id(replica_nonce(SystemClock.now())),
             background_started: AtomicBool::new(false),
             background_starts: AtomicUsize::new(0),
             commands_registered: AtomicUsize::new(0),
             shutdown: tokio::sync::watch::channel(false).0,
             notes_source: None,
-            clock: Arc::new(crate::jobs::daily::SystemClock),
+            clock: Arc::new(SystemClock),
             daily_changed: Arc::default(),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
@@ -174,13 +173,15 @@ impl Bot {
             }
             Err(error) => tracing::error!("registering slash commands failed: {error:#}"),
         }
-        daily::start(self);
+        self.start_daily();
         // Quizzes whose replica died (or this process, before a restart) are taken over from the store.
-        tokio::spawn(quiz::sweep(self.clone()));
+        tokio::spawn(self.quiz_job().sweep());
         if let Some(source) = self.notes_source.clone()
             && self.config.discord.reload_secs > 0.0
         {
-            tokio::spawn(reload_notes(self.clone(), source));
+            let period = Duration::from_secs_f64(self.config.discord.reload_secs);
+            let reload = crate::jobs::reload::run(self.clone(), source.notes, period, self.shutdown_signal());
+            tokio::spawn(reload);
         }
     }
 
@@ -202,38 +203,20 @@ impl Bot {
     }
 }
 
-/// A nonce for this replica's lease id: the start time in nanoseconds and a per-process count, so two
-/// bots in one process (tests) or two runs of one pid never share an id.
-fn replica_nonce() -> u64 {
+/// A nonce for this replica's lease id: the start time and a per-process count, so two bots in one
+/// process (tests) or two runs of one pid never share an id.
+fn replica_nonce(started: Timestamp) -> u64 {
     static COUNT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos() as u64;
-    nanos ^ COUNT.fetch_add(1, Ordering::SeqCst).rotate_left(48)
-}
-
-/// A cheap fingerprint of the notes folder: every file's path, size and modification time.
-fn notes_fingerprint(dir: &std::path::Path) -> u64 {
-    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.metadata() {
-                Ok(meta) if meta.is_dir() => walk(&path, out),
-                Ok(meta) => out.push(format!("{}:{}:{:?}", path.display(), meta.len(), meta.modified().ok())),
-                Err(_) => {}
-            }
-        }
-    }
-    let mut parts = Vec::new();
-    walk(dir, &mut parts);
-    parts.sort();
-    crate::order::stable_hash(0, &parts.join("\n"))
+    started.millis() as u64 ^ COUNT.fetch_add(1, Ordering::SeqCst).rotate_left(48)
 }
 
 impl Bot {
     /// Reindexes the notes now and swaps them in (`/reload`); `Ok(None)` when the bot has no notes folder.
+    /// Runs `work` with the store locked (briefly: no await inside).
+    pub(crate) fn with_store<R>(&self, work: impl FnOnce(&mut dyn Store) -> R) -> R {
+        work(&mut **self.store.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     pub(crate) async fn reload_now(&self) -> anyhow::Result<Option<usize>> {
         let Some(source) = self.notes_source.clone() else {
             return Ok(None);
@@ -262,36 +245,15 @@ async fn library_serves_disk(bot: &Bot, source: &NotesSource) -> bool {
         .unwrap_or(false)
 }
 
-/// Background: notes edited on disk are reindexed and swapped in; stops at shutdown.
-async fn reload_notes(bot: Arc<Bot>, source: NotesSource) {
-    let mut shutdown = bot.shutdown_signal();
-    let mut seen = notes_fingerprint(&source.notes);
-    // The library was read before this task started (at start-up, or before Ready): an edit made in
-    // between leaves no trace in `seen`, so the first look compares contents.
-    let mut changed = !library_serves_disk(&bot, &source).await;
-    let period = Duration::from_secs_f64(bot.config.discord.reload_secs);
-    loop {
-        if !changed {
-            tokio::select! {
-                _ = tokio::time::sleep(period) => {}
-                _ = shutdown.changed() => return,
-            }
-            let now = notes_fingerprint(&source.notes);
-            changed = now != seen;
-            seen = now;
-            if !changed {
-                continue;
-            }
+impl crate::jobs::reload::Reloadable for Bot {
+    async fn serves_disk(&self) -> bool {
+        match &self.notes_source {
+            Some(source) => library_serves_disk(self, source).await,
+            None => true,
         }
-        changed = false;
-        let source = source.clone();
-        match tokio::task::spawn_blocking(move || load_library(&source)).await {
-            Ok(Ok(library)) => {
-                tracing::info!(sections = library.index.meta.sections, "notes changed: reindexed");
-                bot.swap_library(library);
-            }
-            Ok(Err(error)) => tracing::error!("reloading the notes failed: {error:#}"),
-            Err(error) => tracing::error!("reloading the notes panicked: {error}"),
-        }
+    }
+
+    async fn rebuild(&self) -> anyhow::Result<usize> {
+        Ok(self.reload_now().await?.unwrap_or(0))
     }
 }

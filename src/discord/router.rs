@@ -204,18 +204,16 @@ async fn reply_in_time(
     ephemeral: bool,
     work: impl std::future::Future<Output = Outcome> + Send + 'static,
 ) {
-    let delay = bot.artificial_delay;
-    let work = async move {
-        if let Some(delay) = delay {
-            tokio::time::sleep(delay).await;
-        }
-        work.await
-    };
     let mut task = tokio::spawn(work);
     let defer_after = Duration::from_millis(bot.config.discord.defer_after_ms);
-    let outcome = tokio::select! {
-        outcome = &mut task => Some(outcome),
-        _ = tokio::time::sleep(defer_after) => None,
+    // 0 defers every reply at once, however quick its work.
+    let outcome = if defer_after.is_zero() {
+        None
+    } else {
+        tokio::select! {
+            outcome = &mut task => Some(outcome),
+            _ = tokio::time::sleep(defer_after) => None,
+        }
     };
     // A handler that panicked is told in the bot's own language, as any failure outside an interaction.
     let flatten = |joined: Result<Outcome, tokio::task::JoinError>| {

@@ -18,7 +18,7 @@ use crate::daily::schedule::{self, DailySchedule, Days, Reveal};
 use crate::discord::Bot;
 use crate::discord::interaction::{Incoming, Outcome, Refusal, player_name, subcommand};
 use crate::discord::views::{BLUE, CONTENT_MAX, Embed, ephemeral, make_ephemeral, message, pick, truncate};
-use crate::jobs::daily::{self as daily_job, DailyHost, Posted, timestamp};
+use crate::jobs::daily::{self as daily_job, Posted, timestamp};
 use crate::quiz::{Answer, QuizQuestion};
 use crate::review::{self, Scheduler};
 use crate::store::{DailyAnswer, Recorded};
@@ -170,7 +170,7 @@ pub(crate) async fn command(bot: &Arc<Bot>, incoming: &Incoming, options: &[Comm
         ));
     };
     let (sub, options) = subcommand(options);
-    let now = bot.clock.now();
+    let now = bot.clock.utc();
     let current = bot
         .with_store(|s| s.daily_schedules())?
         .into_iter()
@@ -240,7 +240,7 @@ fn set_option(schedule: &mut DailySchedule, option: &CommandDataOption) -> Resul
 /// `/daily now`: a trial post in a slot of its own, now.
 async fn post_now(bot: &Arc<Bot>, locale: Locale, schedule: &DailySchedule, now: DateTime<Utc>) -> Outcome {
     let slot = format!("try-{}", now.timestamp_millis());
-    match daily_job::post_slot(&**bot, schedule, &slot, now)
+    match daily_job::post_slot(&bot.daily_job(), schedule, &slot, now)
         .await
         .map_err(Refusal::internal)?
     {
@@ -262,7 +262,7 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, slot: &str,
         return Err(Refusal::unknown(locale));
     };
     let guild = guild.to_string();
-    let now = bot.clock.now();
+    let now = bot.clock.utc();
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
     let post = store
         .daily_post(&guild, slot)?

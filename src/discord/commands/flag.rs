@@ -7,7 +7,6 @@ use serenity::all::CommandDataOption;
 
 use super::common::question_gone;
 use super::common::{STRING, option, slash_command, text};
-use crate::clock::Timestamp;
 use crate::config::Locale;
 use crate::discord::Bot;
 use crate::discord::interaction::{CustomId, Incoming, Outcome, QuestionKey, Refusal, player_name, string_option};
@@ -110,7 +109,7 @@ fn flag(bot: &Bot, incoming: &Incoming, named: Named, reason: &str) -> Outcome {
     let library = bot.library();
     let question = find(library.questions(), &named).ok_or_else(|| question_gone(locale))?;
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-    let now = Timestamp::now();
+    let now = bot.clock.now();
     let user = store.user(&player_name(incoming.user_id), now)?;
     store.add_flag(&NewFlag {
         question_id: question.id.clone(),

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use serenity::all::CommandDataOption;
 
 use super::common::{INTEGER, SUB_COMMAND, option, slash_command, text, topic_definition, with};
-use crate::clock::Timestamp;
 use crate::config::Locale;
 use crate::discord::interaction::{Incoming, Outcome, Refusal, int_option, topic_option};
 use crate::discord::quiz::{NewQuiz, Opened, Target, apply, open};
@@ -65,7 +64,7 @@ pub(crate) async fn start(bot: &Arc<Bot>, incoming: &Incoming, options: &[Comman
     let count = int_option(options, "count").map_or(settings.quiz_count, |c| c.clamp(1, 25) as usize);
     let seconds = int_option(options, "seconds").map_or(settings.quiz_seconds, |s| s.clamp(1, 120) as u64);
     let topic = topic_option(options).unwrap_or_default();
-    let now = Timestamp::now();
+    let now = bot.clock.now();
     let questions = draw(&bot.library(), &topic, count, now.millis() as u64);
     if questions.is_empty() {
         return Err(Refusal::Told(match locale {

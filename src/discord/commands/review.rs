@@ -28,7 +28,7 @@ pub(crate) fn review(bot: &Bot, incoming: &Incoming) -> Outcome {
     let locale = incoming.locale;
     let (due, misses) = {
         let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-        let now = crate::jobs::daily::timestamp(bot.clock.now());
+        let now = bot.clock.now();
         let user = store.user(&player_name(incoming.user_id), now)?;
         let due = store.due_cards(user, now, 10)?;
         let misses = store.recent_misses(user, 10)?;

@@ -36,7 +36,7 @@ pub(crate) fn stats(bot: &Bot, incoming: &Incoming, options: &[CommandDataOption
     let target = user_option(options, "user").unwrap_or(incoming.user_id);
     let stats = {
         let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
-        let now = crate::jobs::daily::timestamp(bot.clock.now());
+        let now = bot.clock.now();
         let user = store.user(&player_name(target), now)?;
         store.stats(user, now)?
     };

@@ -9,18 +9,8 @@ use crate::config::Locale;
 use crate::daily::Streak;
 use crate::daily::schedule::DailySchedule;
 use crate::discord::interaction::CustomId;
+use crate::jobs::daily::{marker, nonce};
 use crate::quiz::QuizQuestion;
-
-/// The marker every post carries in its footer: how a post is found again after a crash.
-pub fn marker(guild: &str, slot: &str) -> String {
-    format!("tsumiage daily {guild}/{slot}")
-}
-
-/// A nonce for the slot's post (Discord: at most 25 characters): with `enforce_nonce`, a send repeated
-/// within minutes returns the first message instead of creating a second.
-pub fn nonce(guild: &str, slot: &str) -> String {
-    format!("{:x}", crate::order::stable_hash(0, &marker(guild, slot)))
-}
 
 /// The post: question embed, one button per choice (`d:<slot>:<label>`), the role mentioned when set.
 pub fn post_body(locale: Locale, schedule: &DailySchedule, slot: &str, question: &QuizQuestion) -> Value {

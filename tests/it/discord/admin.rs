@@ -13,7 +13,7 @@ fn with_permissions(mut interaction: Value, permissions: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_commands_declare_manage_server_and_are_rechecked_on_receipt() {
-    let running = start_with(|_, _| {}).await;
+    let running = start_with(|_| {}).await;
     let discord = &running.discord;
     let commands = discord.commands();
     let find = |name: &str| {
@@ -45,7 +45,7 @@ async fn admin_commands_declare_manage_server_and_are_rechecked_on_receipt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_the_reason() {
-    let running = start_with(|_, _| {}).await;
+    let running = start_with(|_| {}).await;
     let discord = &running.discord;
 
     // Nothing shown yet and no id: told what to do.

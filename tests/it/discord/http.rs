@@ -105,7 +105,10 @@ async fn endpoint() -> Endpoint {
     let dir = tempfile::tempdir().unwrap();
     let key = signing_key();
     let verifier = tsumiage::discord::http::verifier(&public_key_hex()).unwrap();
-    let bot = Arc::new(bot(config(&discord.base_url()), &dir));
+    // The wall clock: requests are signed with the present time, as Discord signs them.
+    let mut bot = bot(config(&discord.base_url()), &dir);
+    bot.clock = Arc::new(tsumiage::clock::SystemClock);
+    let bot = Arc::new(bot);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/interactions", listener.local_addr().unwrap());
     tokio::spawn(tsumiage::discord::http::run(

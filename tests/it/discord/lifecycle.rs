@@ -95,7 +95,7 @@ async fn a_note_edited_while_the_bot_runs_is_seen_by_ask() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn background_tasks_start_once_although_ready_fires_twice() {
-    let running: Running = start_with(|_, _| {}).await;
+    let running: Running = start_with(|_| {}).await;
     let discord = &running.discord;
     assert_eq!(discord.identifies(), 1);
     // op 9 (not resumable): serenity identifies again and gets a second READY.

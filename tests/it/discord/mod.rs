@@ -10,17 +10,18 @@ mod http;
 mod lifecycle;
 mod process;
 mod replicas;
+mod replicas_daily;
 pub mod server;
 mod startup;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use tsumiage::clock::{Clock, SystemClock, Timestamp};
 use tsumiage::config::Config;
 use tsumiage::discord::Bot;
-use tsumiage::jobs::daily::WallClock;
 use tsumiage::notes::NoteSet;
 use tsumiage::quiz::library::Library;
 use tsumiage::search::index::NoteIndex;
@@ -45,14 +46,41 @@ pub fn config(base: &str) -> Config {
     let mut config = Config::default();
     config.discord.api_base = Some(base.to_string());
     config.discord.dev_guild_id = Some(GUILD_ID.parse().unwrap());
-    config.discord.quiz_second_ms = 100;
     config.discord.reload_secs = 0.0;
     config
 }
 
 pub fn bot(config: Config, dir: &tempfile::TempDir) -> Bot {
     let store = SqliteStore::open(&dir.path().join("store.sqlite")).unwrap();
-    Bot::new(config, library(), store, "test-token-never-logged")
+    let mut bot = Bot::new(config, library(), store, "test-token-never-logged");
+    bot.clock = Arc::new(FastClock);
+    bot
+}
+
+/// How many times faster than real time `FastClock` runs: a quiz "second" passes in 100 ms.
+pub const SPEED: u32 = 10;
+
+/// A clock that runs `SPEED` times faster than real time, from the moment the first test read it. Every
+/// `FastClock` in the test binary reads the same time, so replicas sharing a store agree on deadlines
+/// and leases.
+pub struct FastClock;
+
+impl FastClock {
+    fn origin() -> &'static (Timestamp, Instant) {
+        static ORIGIN: OnceLock<(Timestamp, Instant)> = OnceLock::new();
+        ORIGIN.get_or_init(|| (SystemClock.now(), Instant::now()))
+    }
+}
+
+impl Clock for FastClock {
+    fn now(&self) -> Timestamp {
+        let (start, at) = Self::origin();
+        start.plus_millis((at.elapsed() * SPEED).as_millis() as i64)
+    }
+
+    fn sleep_for(&self, span: Duration) -> Duration {
+        span / SPEED
+    }
 }
 
 /// The fake server, and the bot on its gateway until the returned sender is dropped or fires.
@@ -82,15 +110,12 @@ pub fn spawn_gateway(
     (stop, task)
 }
 
-pub async fn start_with(adjust: impl FnOnce(&mut Config, &mut Option<Duration>)) -> Running {
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Running {
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(&discord.base_url());
-    let mut delay = None;
-    adjust(&mut config, &mut delay);
-    let mut bot = bot(config, &dir);
-    bot.artificial_delay = delay;
-    let bot = Arc::new(bot);
+    adjust(&mut config);
+    let bot = Arc::new(bot(config, &dir));
     let (stop, task) = spawn_gateway(&bot);
     discord.wait_ready(WAIT).await;
     discord.wait_commands_registered(1, WAIT).await;
@@ -116,9 +141,9 @@ impl MovableClock {
     }
 }
 
-impl WallClock for MovableClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now() + *self.offset.lock().unwrap()
+impl Clock for MovableClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_utc(Utc::now() + *self.offset.lock().unwrap())
     }
 }
 

@@ -1,14 +1,15 @@
 //! Several bot replicas in HTTP interactions mode sharing one store file, as several processes behind a
 //! load balancer would. Each replica runs on a tokio runtime of its own, so it can be killed the way
 //! SIGKILL kills a process: `shutdown_background` drops every task at its next await, with no graceful
-//! shutdown (no scoreboard, no store cleanup, the lease simply stops being renewed). The daily question
-//! too: every replica runs its scheduler on one movable clock, and each slot is posted and revealed once.
+//! shutdown (no scoreboard, no store cleanup, the lease simply stops being renewed). Their quizzes run on
+//! one `FastClock`; the daily question's replicas (`replicas_daily.rs`) share one movable clock.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use tsumiage::clock::{Clock, SystemClock};
 use tsumiage::config::QuizOnShutdown;
 use tsumiage::discord::Bot;
 use tsumiage::notes::NoteSet;
@@ -16,20 +17,21 @@ use tsumiage::quiz::library::Library;
 use tsumiage::quiz::session::SessionEnd;
 use tsumiage::search::index::NoteIndex;
 use tsumiage::search::synonyms::Synonyms;
-use tsumiage::store::{DailyLog, DailyPostState, LiveQuizzes, Sessions, SqliteStore};
+use tsumiage::store::{LiveQuizzes, Sessions, SqliteStore};
 
-use super::http::{post_signed, public_key_hex, sign, signing_key};
+use super::http::{post_signed, public_key_hex, sign_at, signing_key};
 use super::server::{CHANNEL_ID, FakeDiscord};
-use super::{BANK, KINESIS, MovableClock, SQS, WAIT, config, daily_set, press, slash, utc};
+use super::{BANK, FastClock, KINESIS, SPEED, SQS, WAIT, config, press, slash};
 
-/// The quiz lease in these tests: a dead replica's quiz is taken over within about this long.
-/// Long enough that a replica slowed down by a busy machine keeps its lease; short enough for a quick test.
-const LEASE_MS: u64 = 800;
+/// The quiz lease in these tests, in real milliseconds: a dead replica's quiz is taken over within about
+/// this long. Long enough that a replica slowed down by a busy machine keeps its lease; short enough for a
+/// quick test.
+pub(super) const LEASE_MS: u64 = 800;
 
 /// A third multiple-choice question (the shared bank has two), so a quiz can outlast a replica.
 const SQS_BANK: &str = "---\nkind: questions\nservice: SQS\n---\n# 問題\n\n## sqs-001\n\nSQS の可視性タイムアウトの既定は?\n\n- [ ] 10 秒\n- [x] 30 秒\n- [ ] 12 時間\n\n解説: 既定は 30 秒、最大 12 時間。\n\n参照: sqs.md#可視性タイムアウト\n";
 
-fn library() -> Library {
+pub(super) fn library() -> Library {
     let notes = NoteSet::from_texts([
         ("kinesis.md", KINESIS),
         ("sqs.md", SQS),
@@ -40,8 +42,10 @@ fn library() -> Library {
     Library::new(notes, index, Synonyms::default())
 }
 
-struct Replica {
+pub(super) struct Replica {
     url: String,
+    /// The replica's clock: requests to it are signed at its time, as Discord's would be at the present.
+    clock: Arc<dyn Clock>,
     runtime: Option<tokio::runtime::Runtime>,
     /// Sending on it shuts the replica down as a SIGTERM does; `served` ends when it is done.
     terminate: Option<tokio::sync::oneshot::Sender<()>>,
@@ -49,29 +53,27 @@ struct Replica {
 }
 
 impl Replica {
-    /// A replica serving HTTP interactions on 127.0.0.1, its store at `store` (shared with the others).
+    /// A replica serving HTTP interactions on 127.0.0.1, its store at `store` (shared with the others),
+    /// on the `FastClock`.
     fn start(discord: &FakeDiscord, store: &Path) -> Replica {
-        Replica::start_with_clock(discord, store, None)
+        Replica::start_with(discord, store, Arc::new(FastClock), QuizOnShutdown::End)
     }
 
-    /// As `start`, with the daily scheduler reading `clock` (several replicas may share one).
-    fn start_with_clock(discord: &FakeDiscord, store: &Path, clock: Option<Arc<MovableClock>>) -> Replica {
+    /// As `start`, reading `clock`, which runs at the real pace (several replicas may share one).
+    pub(super) fn start_with_clock(discord: &FakeDiscord, store: &Path, clock: Arc<dyn Clock>) -> Replica {
         Replica::start_with(discord, store, clock, QuizOnShutdown::End)
     }
 
-    fn start_with(
-        discord: &FakeDiscord,
-        store: &Path,
-        clock: Option<Arc<MovableClock>>,
-        on_shutdown: QuizOnShutdown,
-    ) -> Replica {
+    fn start_with(discord: &FakeDiscord, store: &Path, clock: Arc<dyn Clock>, on_shutdown: QuizOnShutdown) -> Replica {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .unwrap();
         let mut config = config(&discord.base_url());
-        config.discord.quiz_lease_ms = LEASE_MS;
+        // The lease in the clock's time: LEASE_MS of real time on either clock.
+        let fast = clock.sleep_for(Duration::from_secs(1)) < Duration::from_secs(1);
+        config.discord.quiz_lease_ms = if fast { LEASE_MS * u64::from(SPEED) } else { LEASE_MS };
         config.discord.quiz_on_shutdown = on_shutdown;
         let mut bot = Bot::new(
             config,
@@ -79,9 +81,7 @@ impl Replica {
             SqliteStore::open(store).unwrap(),
             "test-token-never-logged",
         );
-        if let Some(clock) = clock {
-            bot.clock = clock;
-        }
+        bot.clock = clock.clone();
         let bot = Arc::new(bot);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -99,6 +99,7 @@ impl Replica {
         });
         Replica {
             url,
+            clock,
             runtime: Some(runtime),
             terminate: Some(terminate),
             served: Some(served),
@@ -116,16 +117,17 @@ impl Replica {
     }
 
     /// Kills the replica: its tasks are dropped where they are, nothing is shut down gracefully.
-    fn kill(&mut self) {
+    pub(super) fn kill(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
     }
 
     /// Delivers an interaction as Discord does (signed POST) and returns the first response.
-    async fn deliver(&self, client: &reqwest::Client, interaction: &Value) -> Value {
-        let (status, reply) =
-            post_signed(client, &self.url, interaction, Some(sign(&signing_key(), interaction))).await;
+    pub(super) async fn deliver(&self, client: &reqwest::Client, interaction: &Value) -> Value {
+        let at = self.clock.now().millis().div_euclid(1000);
+        let signed = sign_at(&signing_key(), interaction, at);
+        let (status, reply) = post_signed(client, &self.url, interaction, Some(signed)).await;
         assert_eq!(status, 200, "{reply}");
         reply
     }
@@ -137,7 +139,7 @@ impl Drop for Replica {
     }
 }
 
-fn posted() -> String {
+pub(super) fn posted() -> String {
     format!("/api/v10/channels/{CHANNEL_ID}/messages")
 }
 
@@ -231,14 +233,18 @@ fn assert_each_posted_and_revealed_once(discord: &FakeDiscord, count: usize) -> 
 }
 
 fn start_quiz(discord: &FakeDiscord, starter: &str, count: u64) -> Value {
-    // 15 quiz seconds of 100 ms each: 1.5 s per question.
+    // 15 seconds on the `FastClock`: 1.5 s per question.
+    start_quiz_of(discord, starter, count, 15)
+}
+
+fn start_quiz_of(discord: &FakeDiscord, starter: &str, count: u64, seconds: u64) -> Value {
     slash(
         discord,
         starter,
         "quiz",
         json!([{"name": "start", "type": 1, "options": [
             {"name": "count", "type": 4, "value": count},
-            {"name": "seconds", "type": 4, "value": 15}]}]),
+            {"name": "seconds", "type": 4, "value": seconds}]}]),
     )
 }
 
@@ -347,7 +353,7 @@ async fn a_sigterm_with_hand_over_leaves_the_quiz_to_the_other_replica_and_posts
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store.sqlite");
-    let mut a = Replica::start_with(&discord, &store, None, QuizOnShutdown::HandOver);
+    let mut a = Replica::start_with(&discord, &store, Arc::new(FastClock), QuizOnShutdown::HandOver);
     let b = Replica::start(&discord, &store);
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
@@ -415,7 +421,7 @@ fn serve_process(discord: &FakeDiscord, dir: &Path, store: &Path) -> (std::proce
     let config = dir.join("tsumiage.toml");
     std::fs::write(
         &config,
-        format!("[discord]\nquiz_second_ms = 100\nquiz_lease_ms = {LEASE_MS}\nreload_secs = 0\n"),
+        format!("[discord]\nquiz_lease_ms = {LEASE_MS}\nreload_secs = 0\n"),
     )
     .unwrap();
     // A free port for the process: taken from the system, released, handed over.
@@ -450,19 +456,21 @@ async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store.sqlite");
-    // Replica A is a real process; B runs in this test.
+    // Replica A is a real process, on the wall clock; B runs in this test, on the wall clock too.
     let (mut process, url) = serve_process(&discord, dir.path(), &store);
     let a = Replica {
         url,
+        clock: Arc::new(SystemClock),
         runtime: None,
         terminate: None,
         served: None,
     };
-    let b = Replica::start(&discord, &store);
+    let b = Replica::start_with_clock(&discord, &store, Arc::new(SystemClock));
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
-    let intro = a.deliver(&client, &start_quiz(&discord, "6001", 3)).await;
+    // Two real seconds per question.
+    let intro = a.deliver(&client, &start_quiz_of(&discord, "6001", 3, 2)).await;
     assert!(intro.to_string().contains("3 questions"), "{intro}");
     let first = question(&discord, 0).await;
     let (right, wrong) = right_and_wrong(&first);
@@ -505,7 +513,7 @@ async fn a_quiz_nobody_drove_for_more_than_10_minutes_is_closed_as_interrupted_a
     // As if the machine had been off for a while: the open question's deadline passed 11 minutes ago.
     {
         let connection = rusqlite::Connection::open(&store).unwrap();
-        let long_ago = tsumiage::clock::Timestamp::now().millis() - 11 * 60 * 1000;
+        let long_ago = FastClock.now().millis() - 11 * 60 * 1000;
         let changed = connection
             .execute(
                 "UPDATE sessions SET state = json_set(state, '$.session.phase.Open.deadline', ?1)",
@@ -551,192 +559,5 @@ async fn a_quiz_nobody_drove_for_more_than_10_minutes_is_closed_as_interrupted_a
     assert_eq!(
         store.scores(1).unwrap().iter().map(|s| s.points).collect::<Vec<_>>(),
         [1]
-    );
-}
-
-/// The daily posts (messages carrying a slot's marker) in the channel, as Discord keeps them.
-fn daily_messages(discord: &FakeDiscord) -> Vec<Value> {
-    discord
-        .messages(CHANNEL_ID)
-        .into_iter()
-        .filter(|m| {
-            m["embeds"][0]["footer"]["text"]
-                .as_str()
-                .is_some_and(|f| f.starts_with("tsumiage daily"))
-        })
-        .collect()
-}
-
-/// Message-create requests for a daily post that Discord accepted (a 429 creates nothing).
-fn daily_sends(discord: &FakeDiscord) -> usize {
-    let posted = posted();
-    discord.count_requests(|r| {
-        r.method == "POST" && r.path == posted && r.status < 300 && r.body.to_string().contains("tsumiage daily")
-    })
-}
-
-/// Edits of a daily post (its reveal).
-fn daily_reveals(discord: &FakeDiscord, message: &str) -> usize {
-    let path = format!("{}/{message}", posted());
-    discord.count_requests(|r| r.method == "PATCH" && r.path == path)
-}
-
-/// `/daily set` through `replica` (its scheduler wakes and reads the schedule).
-async fn set_daily(discord: &FakeDiscord, client: &reqwest::Client, replica: &Replica, options: Value) {
-    let shown = replica.deliver(client, &daily_set(discord, options)).await;
-    assert!(shown.to_string().contains("Asia/Tokyo"), "{shown}");
-}
-
-/// The daily post's button for `label` (`d:<slot>:<label>`).
-fn daily_button(post: &Value, label: char) -> String {
-    post["components"][0]["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["custom_id"].as_str())
-        .find(|id| id.ends_with(&format!(":{label}")))
-        .unwrap()
-        .to_string()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_reveal_it_once() {
-    let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
-    let clock = Arc::new(MovableClock::default());
-    clock.set(utc("2026-11-26T18:00:00Z")); // 03:00 in Tokyo
-    let a = Replica::start_with_clock(&discord, &store, Some(clock.clone()));
-    let b = Replica::start_with_clock(&discord, &store, Some(clock.clone()));
-    discord.wait_commands_registered(2, WAIT).await;
-    let client = reqwest::Client::new();
-
-    // 08:59:59.5 in Tokyo: 09:00 set through A, then the same schedule confirmed through B, so both
-    // schedulers are awake and due at the same instant, half a second away.
-    clock.set(utc("2026-11-26T23:59:59.500Z"));
-    let options = json!([{"name": "time", "type": 3, "value": "09:00"}, {"name": "timezone", "type": 3, "value": "Asia/Tokyo"},
-                         {"name": "reveal_hours", "type": 4, "value": 12}]);
-    set_daily(&discord, &client, &a, options).await;
-    set_daily(&discord, &client, &b, json!([])).await;
-    let post = discord
-        .wait_for("the daily post", WAIT, |_| daily_messages(&discord).into_iter().next())
-        .await;
-    // A second send would arrive now.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(daily_messages(&discord).len(), 1, "one daily post in the channel");
-    assert_eq!(daily_sends(&discord), 1, "one message-create request for the slot");
-
-    // Members answer through either replica; a second answer is refused on the other one.
-    let (right, wrong) = super::shown_right_and_wrong(&post, library().questions());
-    for (replica, member, label) in [(&a, "3001", right), (&b, "3002", right), (&a, "3003", wrong)] {
-        let feedback = replica
-            .deliver(&client, &press(&discord, member, &daily_button(&post, label), &post))
-            .await;
-        let text = feedback["data"]["content"].as_str().unwrap_or_default();
-        assert!(text.contains(if label == right { "✅" } else { "❌" }), "{feedback}");
-    }
-    let again = b
-        .deliver(&client, &press(&discord, "3003", &daily_button(&post, right), &post))
-        .await;
-    assert!(again.to_string().contains("One answer each"), "{again}");
-
-    // Just before the reveal (21:00 Tokyo): a schedule change through each replica wakes both.
-    clock.set(utc("2026-11-27T11:59:59.500Z"));
-    tokio::join!(
-        set_daily(&discord, &client, &a, json!([])),
-        set_daily(&discord, &client, &b, json!([]))
-    );
-    let message = post["id"].as_str().unwrap().to_string();
-    let reveal = discord
-        .wait_for("the reveal", WAIT, |r| {
-            r.iter()
-                .find(|r| r.method == "PATCH" && r.path.ends_with(&format!("/messages/{message}")))
-                .map(|r| r.body.clone())
-        })
-        .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(daily_reveals(&discord, &message), 1, "one reveal");
-    assert!(reveal.to_string().contains("3 人が回答、正解 2 人 (66%)"), "{reveal}");
-    assert_eq!(daily_sends(&discord), 1);
-    let stored = SqliteStore::open(&store)
-        .unwrap()
-        .daily_post(super::server::GUILD_ID, "2026-11-27")
-        .unwrap()
-        .unwrap();
-    assert_eq!(stored.state, DailyPostState::Sent);
-    assert_eq!(stored.message_id.as_deref(), Some(message.as_str()));
-    assert!(stored.revealed_at.is_some(), "{stored:?}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves_the_other_to_send_it_once() {
-    let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
-    let clock = Arc::new(MovableClock::default());
-    clock.set(utc("2026-11-26T18:00:00Z"));
-    let mut a = Replica::start_with_clock(&discord, &store, Some(clock.clone()));
-    let b = Replica::start_with_clock(&discord, &store, Some(clock.clone()));
-    discord.wait_commands_registered(2, WAIT).await;
-    let client = reqwest::Client::new();
-
-    // Set through A only: A's scheduler posts at 09:00, and Discord rate-limits that post for 30 s. A
-    // has recorded the slot and waits to send it; it is killed there.
-    discord.rate_limit_next(&posted(), 30.0);
-    clock.set(utc("2026-11-26T23:59:59.600Z"));
-    set_daily(
-        &discord,
-        &client,
-        &a,
-        json!([{"name": "time", "type": 3, "value": "09:00"}, {"name": "timezone", "type": 3, "value": "Asia/Tokyo"}]),
-    )
-    .await;
-    let path = posted();
-    discord
-        .wait_for("A's rate-limited post", WAIT, |r| {
-            r.iter()
-                .find(|r| r.method == "POST" && r.path == path && r.status == 429)
-                .map(|_| ())
-        })
-        .await;
-    a.kill();
-    let recorded = SqliteStore::open(&store)
-        .unwrap()
-        .daily_post(super::server::GUILD_ID, "2026-11-27")
-        .unwrap()
-        .unwrap();
-    assert_eq!(recorded.state, DailyPostState::Recorded, "{recorded:?}");
-
-    // B, woken at 09:00:10 by a schedule change: A's claim on the slot is still live (A might only be
-    // slow), so B leaves it.
-    clock.set(utc("2026-11-27T00:00:10Z"));
-    set_daily(&discord, &client, &b, json!([])).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(daily_sends(&discord), 0, "B sent while A's claim was live");
-
-    // At 09:01:30 the claim has lapsed: B looks in the channel, finds nothing, and sends the post once.
-    clock.set(utc("2026-11-27T00:01:30Z"));
-    set_daily(&discord, &client, &b, json!([])).await;
-    let post = discord
-        .wait_for("B's daily post", WAIT, |_| daily_messages(&discord).into_iter().next())
-        .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(daily_messages(&discord).len(), 1);
-    assert_eq!(daily_sends(&discord), 1);
-    let stored = SqliteStore::open(&store)
-        .unwrap()
-        .daily_post(super::server::GUILD_ID, "2026-11-27")
-        .unwrap()
-        .unwrap();
-    assert_eq!(stored.state, DailyPostState::Sent, "{stored:?}");
-    assert_eq!(stored.message_id.as_deref(), post["id"].as_str());
-    // The question A chose is the one B sent.
-    assert_eq!(
-        post["embeds"][0]["description"].as_str(),
-        library()
-            .questions()
-            .iter()
-            .find(|q| q.id == recorded.question_id)
-            .map(|q| q.stem.as_str())
     );
 }
