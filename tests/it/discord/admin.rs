@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use tsumiage::store::{Flags, SqliteStore};
 
-use super::server::CHANNEL_ID;
+use super::server::{CHANNEL_ID, FakeDiscord};
 use super::{WAIT, assert_one_response_each, callback_for, exchange, slash, start_with};
 
 fn with_permissions(mut interaction: Value, permissions: &str) -> Value {
@@ -43,69 +43,33 @@ async fn admin_commands_declare_manage_server_and_are_rechecked_on_receipt() {
     assert_one_response_each(discord);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_the_reason() {
-    let running = start_with(|_| {}).await;
-    let discord = &running.discord;
+/// `/flag` from user `user` with these options, and the bot's reply.
+async fn flag(discord: &FakeDiscord, user: &str, options: Value) -> Value {
+    exchange(discord, slash(discord, user, "flag", options)).await
+}
 
-    // Nothing shown yet and no id: told what to do.
-    let sent = slash(
-        discord,
-        "6001",
-        "flag",
-        json!([{"name": "reason", "type": 3, "value": "typo"}]),
-    );
-    let reply = exchange(discord, sent.clone()).await;
-    assert!(reply.to_string().contains("No question was shown"), "{reply}");
-
-    // The question option autocompletes ids and stems.
+/// The ids `/flag`'s question option offers for what was typed.
+async fn flag_completions(discord: &FakeDiscord, typed: &str) -> Vec<String> {
     let mut sent = slash(
         discord,
         "6001",
         "flag",
         json!([{"name": "reason", "type": 3, "value": "x"},
-               {"name": "question", "type": 3, "value": "kin-00", "focused": true}]),
+               {"name": "question", "type": 3, "value": typed, "focused": true}]),
     );
     sent["type"] = json!(4);
-    let choices = exchange(discord, sent.clone()).await;
+    let choices = exchange(discord, sent).await;
     assert_eq!(choices["type"], 8, "{choices}");
-    let values: Vec<&str> = choices["data"]["choices"]
+    choices["data"]["choices"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["value"].as_str().unwrap())
-        .collect();
-    assert_eq!(values, ["kin-001", "kin-002"], "{choices}");
+        .map(|c| c["value"].as_str().unwrap().to_string())
+        .collect()
+}
 
-    // By id.
-    let sent = slash(
-        discord,
-        "6001",
-        "flag",
-        json!([{"name": "reason", "type": 3, "value": "the key says 24 h, the notes too?"},
-               {"name": "question", "type": 3, "value": "kin-002"}]),
-    );
-    let reply = exchange(discord, sent.clone()).await;
-    assert_eq!(reply["data"]["flags"], 64, "{reply}");
-    assert!(reply.to_string().contains("kin-002"), "{reply}");
-    assert!(reply.to_string().contains("questions/kinesis.md:"), "{reply}");
-
-    // An unknown id is refused clearly.
-    let sent = slash(
-        discord,
-        "6001",
-        "flag",
-        json!([{"name": "reason", "type": 3, "value": "?"}, {"name": "question", "type": 3, "value": "nope-9"}]),
-    );
-    let reply = exchange(discord, sent.clone()).await;
-    assert!(
-        reply
-            .to_string()
-            .contains("not in the notes (removed, or a mistyped id)"),
-        "{reply}"
-    );
-
-    // During a quiz, without an id: the question on screen.
+/// Starts a quiz and returns the id of the question it shows first.
+async fn quiz_shows_a_question(discord: &FakeDiscord) -> &'static str {
     let start = slash(
         discord,
         "6002",
@@ -122,19 +86,50 @@ async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_th
                 .map(|r| r.body.clone())
         })
         .await;
-    let shown = question.to_string();
-    let shown_id = if shown.contains("f:kin-001") {
+    if question.to_string().contains("f:kin-001") {
         "kin-001"
     } else {
         "kin-002"
-    };
-    let sent = slash(
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flag_takes_the_last_question_shown_or_an_autocompleted_id_and_stores_the_reason() {
+    let running = start_with(|_| {}).await;
+    let discord = &running.discord;
+
+    // Nothing shown yet and no id: told what to do.
+    let reply = flag(discord, "6001", json!([{"name": "reason", "type": 3, "value": "typo"}])).await;
+    assert!(reply.to_string().contains("No question was shown"), "{reply}");
+
+    // The question option autocompletes ids and stems.
+    assert_eq!(flag_completions(discord, "kin-00").await, ["kin-001", "kin-002"]);
+
+    // By id.
+    let by_id = json!([{"name": "reason", "type": 3, "value": "the key says 24 h, the notes too?"},
+                       {"name": "question", "type": 3, "value": "kin-002"}]);
+    let reply = flag(discord, "6001", by_id).await;
+    assert_eq!(reply["data"]["flags"], 64, "{reply}");
+    assert!(reply.to_string().contains("kin-002"), "{reply}");
+    assert!(reply.to_string().contains("questions/kinesis.md:"), "{reply}");
+
+    // An unknown id is refused clearly.
+    let unknown =
+        json!([{"name": "reason", "type": 3, "value": "?"}, {"name": "question", "type": 3, "value": "nope-9"}]);
+    let reply = flag(discord, "6001", unknown).await.to_string();
+    assert!(
+        reply.contains("not in the notes (removed, or a mistyped id)"),
+        "{reply}"
+    );
+
+    // During a quiz, without an id: the question on screen.
+    let shown_id = quiz_shows_a_question(discord).await;
+    let reply = flag(
         discord,
         "6003",
-        "flag",
         json!([{"name": "reason", "type": 3, "value": "ambiguous wording"}]),
-    );
-    let reply = exchange(discord, sent.clone()).await;
+    )
+    .await;
     assert!(reply.to_string().contains(shown_id), "{shown_id}: {reply}");
 
     // Both flags are in the store, with their reasons and sources.

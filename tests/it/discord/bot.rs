@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::server::CHANNEL_ID;
+use super::server::{CHANNEL_ID, FakeDiscord};
 use super::{WAIT, assert_one_response_each, callback_for, exchange, modal_submit, press, slash, start_with};
 
 fn text_of(body: &Value) -> String {
@@ -81,6 +81,31 @@ async fn ask_gets_an_answer_with_file_and_line_and_commands_are_registered_once(
     assert_one_response_each(discord);
 }
 
+/// The `index`-th quiz question the bot posted in the test channel (0-based), once it is there.
+async fn nth_question(discord: &FakeDiscord, index: usize) -> Value {
+    let posted = format!("/api/v10/channels/{CHANNEL_ID}/messages");
+    discord
+        .wait_for(&format!("question {index}"), WAIT, |r| {
+            r.iter()
+                .filter(|r| r.method == "POST" && r.path == posted && r.body.get("components").is_some())
+                .nth(index)
+                .map(|r| r.body.clone())
+        })
+        .await
+}
+
+/// The custom id of the answer button labelled `label` on a posted question.
+fn button_for(question: &Value, label: char) -> String {
+    question["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap().clone())
+        .map(|b| b["custom_id"].as_str().unwrap().to_string())
+        .find(|id| id.starts_with("q:") && id.ends_with(&format!(":{label}")))
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
     let running = start_with(|_| {}).await;
@@ -110,44 +135,16 @@ async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
 
     let posted = format!("/api/v10/channels/{CHANNEL_ID}/messages");
     for index in 0..2 {
-        let question = discord
-            .wait_for(&format!("question {index}"), WAIT, |r| {
-                r.iter()
-                    .filter(|r| r.method == "POST" && r.path == posted && r.body.get("components").is_some())
-                    .nth(index)
-                    .map(|r| r.body.clone())
-            })
-            .await;
-        let buttons: Vec<String> = question["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|row| row["components"].as_array().unwrap().clone())
-            .map(|b| b["custom_id"].as_str().unwrap().to_string())
-            .filter(|id| id.starts_with("q:"))
-            .collect();
+        let question = nth_question(discord, index).await;
         let (right, wrong) = super::shown_right_and_wrong(&question, super::library().questions());
-        let (right, wrong) = (right.to_string(), wrong.to_string());
-        let (right, wrong) = (right.as_str(), wrong.as_str());
-        let id = |label: &str| {
-            buttons
-                .iter()
-                .find(|b| b.ends_with(&format!(":{label}")))
-                .unwrap()
-                .clone()
-        };
+        let (right, wrong) = (button_for(&question, right), button_for(&question, wrong));
         // alice always right; bob right on the first only; carol wrong then changes to right on the first.
-        let picks: Vec<(&str, String)> = match index {
-            0 => vec![
-                ("3001", id(right)),
-                ("3002", id(right)),
-                ("3003", id(wrong)),
-                ("3003", id(right)),
-            ],
-            _ => vec![("3001", id(right)), ("3002", id(wrong)), ("3003", id(wrong))],
+        let picks: Vec<(&str, &String)> = match index {
+            0 => vec![("3001", &right), ("3002", &right), ("3003", &wrong), ("3003", &right)],
+            _ => vec![("3001", &right), ("3002", &wrong), ("3003", &wrong)],
         };
         for (player, custom_id) in picks {
-            let pressed = press(discord, player, &custom_id, &question);
+            let pressed = press(discord, player, custom_id, &question);
             let ack = exchange(discord, pressed.clone()).await;
             assert_eq!(ack["type"], 4, "{ack}");
             assert_eq!(

@@ -77,6 +77,28 @@ fn buttons(post: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The answer button labelled `label` on a daily post.
+fn button(post: &Value, label: &str) -> String {
+    buttons(post)
+        .into_iter()
+        .find(|b| b.ends_with(&format!(":{label}")))
+        .unwrap()
+}
+
+/// The `n`-th edit (0-based) of a message in the test channel: a daily post's reveal.
+async fn nth_reveal(discord: &FakeDiscord, n: usize) -> String {
+    let edited = format!("/api/v10/channels/{CHANNEL_ID}/messages/");
+    discord
+        .wait_for(&format!("reveal {n}"), WAIT, |r| {
+            r.iter()
+                .filter(|r| r.method == "PATCH" && r.path.starts_with(&edited))
+                .nth(n)
+                .map(|r| r.body.clone())
+        })
+        .await
+        .to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_shows_share_and_streaks() {
     let discord = FakeDiscord::start().await;
@@ -95,11 +117,19 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
     let refused = exchange(&discord, sent.clone()).await;
     assert_eq!(refused["data"]["flags"], 64, "{refused}");
 
-    // 08:59:59.6 in Tokyo, then /daily set for 09:00: the post is 0.4 s away.
+    let stem = first_day_posts_on_time_and_takes_one_answer_each(&discord, &clock).await;
+    first_reveal_shows_share_streaks_and_reviews(&discord, &clock, &stem).await;
+    second_day_asks_the_other_question_and_a_miss_resets(&discord, &clock, &stem).await;
+    stop_bot(started).await;
+}
+
+/// 08:59:59.6 in Tokyo, then `/daily set` for 09:00: posted 0.4 s later; two right answers, one wrong,
+/// a second answer refused. Returns the first post's stem.
+async fn first_day_posts_on_time_and_takes_one_answer_each(discord: &FakeDiscord, clock: &MovableClock) -> String {
     clock.set(utc("2026-11-26T23:59:59.600Z"));
     let set_at = std::time::Instant::now();
     let shown = daily_set(
-        &discord,
+        discord,
         json!([{"name": "time", "type": 3, "value": "09:00"}, {"name": "timezone", "type": 3, "value": "Asia/Tokyo"},
                {"name": "reveal_hours", "type": 4, "value": 12}]),
     )
@@ -109,130 +139,98 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
         shown.to_string().contains(&format!("<t:{next}:F> (<t:{next}:R>)")),
         "{shown}"
     );
-    let post = wait_posts(&discord, 1).await.remove(0);
+    let post = wait_posts(discord, 1).await.remove(0);
     let waited = set_at.elapsed();
     assert!(
         waited >= Duration::from_millis(300),
         "posted before 09:00: after {waited:?}"
     );
-    assert!(
-        post["embeds"][0]["footer"]["text"]
-            .as_str()
-            .unwrap()
-            .ends_with("/2026-11-27"),
-        "{post}"
-    );
+    let footer = post["embeds"][0]["footer"]["text"].as_str().unwrap();
+    assert!(footer.ends_with("/2026-11-27"), "{post}");
 
-    let stem = post["embeds"][0]["description"].as_str().unwrap().to_string();
     let (right, wrong) = super::shown_right_and_wrong(&post, library().questions());
     let (right, wrong) = (right.to_string(), wrong.to_string());
-    let (right, wrong) = (right.as_str(), wrong.as_str());
-    let id = |label: &str| {
-        buttons(&post)
-            .into_iter()
-            .find(|b| b.ends_with(&format!(":{label}")))
-            .unwrap()
-    };
-    for (member, label) in [("3001", right), ("3002", right), ("3003", wrong)] {
-        let pressed = press(&discord, member, &id(label), &post);
-        let feedback = exchange(&discord, pressed.clone()).await;
+    for (member, label) in [("3001", &right), ("3002", &right), ("3003", &wrong)] {
+        let pressed = press(discord, member, &button(&post, label), &post);
+        let feedback = exchange(discord, pressed.clone()).await;
         assert_eq!(feedback["data"]["flags"], 64, "{feedback}");
         let text = feedback["data"]["content"].as_str().unwrap();
-        assert!(text.contains(if label == right { "✅" } else { "❌" }), "{text}");
+        assert!(text.contains(if *label == right { "✅" } else { "❌" }), "{text}");
         assert!(
             text.contains("kinesis.md:"),
             "feedback cites the source file:line: {text}"
         );
     }
     // A second answer is refused (the first stands).
-    let again = press(&discord, "3003", &id(right), &post);
-    let again = exchange(&discord, again.clone()).await;
-    assert!(again["data"]["content"].as_str().unwrap().contains(wrong), "{again}");
+    let again = press(discord, "3003", &button(&post, &right), &post);
+    let again = exchange(discord, again.clone()).await;
+    assert!(again["data"]["content"].as_str().unwrap().contains(&wrong), "{again}");
+    post["embeds"][0]["description"].as_str().unwrap().to_string()
+}
 
-    // 12 hours on: the reveal edits the post. (A schedule change wakes the sleeping scheduler.)
+/// 12 hours on: the reveal edits the post with the share right and streaks; `/stats` shows them; the
+/// daily answer reviewed each member's card.
+async fn first_reveal_shows_share_streaks_and_reviews(discord: &FakeDiscord, clock: &MovableClock, stem: &str) {
+    // A schedule change wakes the sleeping scheduler.
     clock.set(utc("2026-11-27T12:00:01Z"));
-    daily_set(&discord, json!([])).await;
-    let reveal = discord
-        .wait_for("reveal", WAIT, |r| {
-            r.iter()
-                .find(|r| {
-                    r.method == "PATCH" && r.path.starts_with(&format!("/api/v10/channels/{CHANNEL_ID}/messages/"))
-                })
-                .map(|r| r.body.clone())
-        })
-        .await;
-    let text = reveal.to_string();
+    daily_set(discord, json!([])).await;
+    let text = nth_reveal(discord, 0).await;
     assert!(text.contains("3 人が回答、正解 2 人 (66%)"), "{text}");
     assert!(text.contains("<@3001> 連続正解 1 · 連続回答 1"), "{text}");
     assert!(text.contains("<@3003> 連続正解 0 · 連続回答 1"), "{text}");
     assert!(text.contains("kinesis.md:"), "{text}");
-    assert_eq!(reveal["components"], json!([]));
+    assert!(text.contains(r#""components":[]"#), "{text}");
 
-    // /stats shows the member's streaks.
-    let sent = slash(&discord, "3001", "stats", json!([]));
-    let stats = exchange(&discord, sent.clone()).await;
+    let stats = exchange(discord, slash(discord, "3001", "stats", json!([])))
+        .await
+        .to_string();
     assert!(
-        stats.to_string().contains("Daily streaks") && stats.to_string().contains("right 1 · answered 1"),
+        stats.contains("Daily streaks") && stats.contains("right 1 · answered 1"),
         "{stats}"
     );
-    assert_eq!(daily_posts(&discord).len(), 1);
+    assert_eq!(daily_posts(discord).len(), 1);
 
-    // The daily answer reviewed each member's card: 3003's miss is due for review; a member who did not
-    // answer has nothing to review.
+    // 3003's miss is due for review; a member who did not answer has nothing to review.
     let first_stem = if stem.contains("保持期間") {
         "Kinesis の既定の保持期間は?"
     } else {
         "シャードあたりの書き込みは?"
     };
-    let sent = slash(&discord, "3003", "review", json!([]));
-    let review = exchange(&discord, sent.clone()).await.to_string();
+    let review = exchange(discord, slash(discord, "3003", "review", json!([])))
+        .await
+        .to_string();
     assert!(
         review.contains("(1 item, 1 due)") && review.contains(first_stem),
         "{review}"
     );
-    let sent = slash(&discord, "3009", "review", json!([]));
-    let review = exchange(&discord, sent.clone()).await.to_string();
+    let review = exchange(discord, slash(discord, "3009", "review", json!([])))
+        .await
+        .to_string();
     assert!(review.contains("Nothing to review"), "{review}");
+}
 
-    // The next day: the other question (no repeat), 3002 does not answer (a miss resets), 3003 is right.
+/// The next day: the other question (no repeat), 3002 does not answer (a miss resets), 3003 is right.
+async fn second_day_asks_the_other_question_and_a_miss_resets(discord: &FakeDiscord, clock: &MovableClock, stem: &str) {
     clock.set(utc("2026-11-27T23:59:59.600Z"));
-    daily_set(&discord, json!([])).await;
-    let second = wait_posts(&discord, 2).await.remove(1);
-    let stem2 = second["embeds"][0]["description"].as_str().unwrap().to_string();
+    daily_set(discord, json!([])).await;
+    let second = wait_posts(discord, 2).await.remove(1);
+    let stem2 = second["embeds"][0]["description"].as_str().unwrap();
     assert_ne!(stem2, stem, "a question repeated before the bank was exhausted");
-    let right2 = super::shown_right_and_wrong(&second, library().questions())
+    let right = super::shown_right_and_wrong(&second, library().questions())
         .0
         .to_string();
-    let right2 = right2.as_str();
-    let id2 = |label: &str| {
-        buttons(&second)
-            .into_iter()
-            .find(|b| b.ends_with(&format!(":{label}")))
-            .unwrap()
-    };
     for member in ["3001", "3003"] {
-        let pressed = press(&discord, member, &id2(right2), &second);
+        let pressed = press(discord, member, &button(&second, &right), &second);
         discord.dispatch("INTERACTION_CREATE", pressed.clone());
-        callback_for(&discord, &pressed).await;
+        callback_for(discord, &pressed).await;
     }
     clock.set(utc("2026-11-28T12:00:01Z"));
-    daily_set(&discord, json!([])).await;
-    let reveal2 = discord
-        .wait_for("second reveal", WAIT, |r| {
-            r.iter()
-                .filter(|r| {
-                    r.method == "PATCH" && r.path.starts_with(&format!("/api/v10/channels/{CHANNEL_ID}/messages/"))
-                })
-                .nth(1)
-                .map(|r| r.body.clone())
-        })
-        .await;
-    let text = reveal2.to_string();
+    daily_set(discord, json!([])).await;
+    let text = nth_reveal(discord, 1).await;
     assert!(text.contains("2 人が回答、正解 2 人 (100%)"), "{text}");
     assert!(text.contains("<@3001> 連続正解 2 · 連続回答 2"), "{text}");
     assert!(text.contains("<@3003> 連続正解 1 · 連続回答 2"), "{text}");
     assert!(!text.contains("<@3002>"), "3002 missed the day: no streak left: {text}");
-    stop_bot(started).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

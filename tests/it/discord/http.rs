@@ -177,6 +177,25 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Waits until `serve --http` accepts connections on `url` (failing with its log after `WAIT`).
+async fn wait_listening(client: &reqwest::Client, url: &str, serve: &ServeProcess) {
+    let started = std::time::Instant::now();
+    while client
+        .post(url)
+        .header("x-signature-timestamp", now_secs().to_string())
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < WAIT,
+            "serve --http never listened:\n{}",
+            serve.stderr()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_serve_http_refuses_stale_and_future_requests_and_runs_a_replay_once() {
     let discord = FakeDiscord::start().await;
@@ -192,24 +211,7 @@ async fn a_real_serve_http_refuses_stale_and_future_requests_and_runs_a_replay_o
     let key = signing_key();
     let ping =
         json!({"id": "1", "application_id": super::server::APPLICATION_ID, "type": 1, "token": "t", "version": 1});
-    // Up once a signed PING gets its PONG.
-    let started = std::time::Instant::now();
-    loop {
-        let sent = client
-            .post(&url)
-            .header("x-signature-timestamp", now_secs().to_string())
-            .send()
-            .await;
-        if sent.is_ok() {
-            break;
-        }
-        assert!(
-            started.elapsed() < WAIT,
-            "serve --http never listened:\n{}",
-            serve.stderr()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_listening(&client, &url, &serve).await;
     let now = now_secs();
     assert_eq!(
         post_signed(&client, &url, &ping, Some(sign_at(&key, &ping, now))).await,

@@ -109,6 +109,55 @@ async fn background_tasks_start_once_although_ready_fires_twice() {
     assert_eq!(registrations, 1, "commands registered once");
 }
 
+/// A real `tsumiage serve` against the local Discord, its notes, store and log under `dir`.
+fn spawn_serve(
+    discord: &FakeDiscord,
+    dir: &std::path::Path,
+    notes: &std::path::Path,
+    store_path: &std::path::Path,
+    token: &str,
+    stderr_path: &std::path::Path,
+) -> std::process::Child {
+    std::process::Command::new(crate::util::binary())
+        .arg("serve")
+        .current_dir(dir)
+        .env("DISCORD_TOKEN", token)
+        .env("TSUMIAGE_DISCORD_API_BASE", discord.base_url())
+        .env("TSUMIAGE_DISCORD_DEV_GUILD_ID", GUILD_ID)
+        .env("TSUMIAGE_NOTES", notes)
+        .env("TSUMIAGE_INDEX", dir.join("index"))
+        .env("TSUMIAGE_SYNONYMS", dir.join("synonyms.txt"))
+        .env("TSUMIAGE_STORE", store_path)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(stderr_path).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends SIGTERM and waits for the process to exit (failing with its log after `WAIT`).
+async fn terminate(child: &mut std::process::Child, stderr_path: &std::path::Path) -> std::process::ExitStatus {
+    let signalled = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if signalled.elapsed() > WAIT {
+            let _ = child.kill();
+            panic!(
+                "serve did not exit within {WAIT:?} of SIGTERM:\n{}",
+                std::fs::read_to_string(stderr_path).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_reply_in_flight_closes_the_quiz_and_exits_0() {
     let discord = FakeDiscord::start().await;
@@ -119,22 +168,7 @@ async fn sigterm_finishes_the_reply_in_flight_closes_the_quiz_and_exits_0() {
     std::fs::create_dir_all(store_path.parent().unwrap()).unwrap();
     let token = "sigterm-test-token-never-logged";
     let stderr_path = dir.path().join("stderr.log");
-    let mut child = std::process::Command::new(crate::util::binary())
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("DISCORD_TOKEN", token)
-        .env("TSUMIAGE_DISCORD_API_BASE", discord.base_url())
-        .env("TSUMIAGE_DISCORD_DEV_GUILD_ID", GUILD_ID)
-        .env("TSUMIAGE_NOTES", &notes)
-        .env("TSUMIAGE_INDEX", dir.path().join("index"))
-        .env("TSUMIAGE_SYNONYMS", dir.path().join("synonyms.txt"))
-        .env("TSUMIAGE_STORE", &store_path)
-        .env("RUST_LOG", "debug")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
+    let mut child = spawn_serve(&discord, dir.path(), &notes, &store_path, token, &stderr_path);
     discord.wait_ready(WAIT).await;
     discord.wait_commands_registered(1, WAIT).await;
 
@@ -174,24 +208,7 @@ async fn sigterm_finishes_the_reply_in_flight_closes_the_quiz_and_exits_0() {
         .await;
 
     let signalled = Instant::now();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if signalled.elapsed() > WAIT {
-            let _ = child.kill();
-            panic!(
-                "serve did not exit within {WAIT:?} of SIGTERM:\n{}",
-                std::fs::read_to_string(&stderr_path).unwrap_or_default()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let status = terminate(&mut child, &stderr_path).await;
     let log = std::fs::read_to_string(&stderr_path).unwrap();
     assert!(status.success(), "exit status {status}:\n{log}");
     assert!(

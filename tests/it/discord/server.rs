@@ -336,17 +336,7 @@ async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     } else {
         serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
     };
-    if let Some(dir) = &shared.capture
-        && !body.is_null()
-    {
-        // One counter for every server in this test process, so files never overwrite each other.
-        static CAPTURED: AtomicUsize = AtomicUsize::new(0);
-        let n = CAPTURED.fetch_add(1, Ordering::Relaxed);
-        shared.captured.fetch_add(1, Ordering::Relaxed);
-        let file = dir.join(format!("{}-{:05}.json", std::process::id(), n));
-        let record = json!({"method": method.as_str(), "path": path, "body": body});
-        let _ = std::fs::write(file, serde_json::to_vec_pretty(&record).unwrap());
-    }
+    capture(&shared, &method, &path, &body);
     let limited = {
         let mut limits = shared.rate_limits.lock().unwrap();
         limits
@@ -396,6 +386,27 @@ async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     if let Some(delay) = hold {
         tokio::time::sleep(delay).await;
     }
+    respond(status, &reply)
+}
+
+/// Writes a request body the bot sent to the capture folder, if there is one (CI checks them against
+/// Discord's OpenAPI description).
+fn capture(shared: &Shared, method: &Method, path: &str, body: &Value) {
+    if let Some(dir) = &shared.capture
+        && !body.is_null()
+    {
+        // One counter for every server in this test process, so files never overwrite each other.
+        static CAPTURED: AtomicUsize = AtomicUsize::new(0);
+        let n = CAPTURED.fetch_add(1, Ordering::Relaxed);
+        shared.captured.fetch_add(1, Ordering::Relaxed);
+        let file = dir.join(format!("{}-{:05}.json", std::process::id(), n));
+        let record = json!({"method": method.as_str(), "path": path, "body": body});
+        let _ = std::fs::write(file, serde_json::to_vec_pretty(&record).unwrap());
+    }
+}
+
+/// The HTTP response for a status and JSON reply, with Discord's rate-limit headers on a 429.
+fn respond(status: StatusCode, reply: &Value) -> Response {
     let mut response = if status == StatusCode::NO_CONTENT {
         status.into_response()
     } else {
