@@ -24,6 +24,7 @@
 //! either wins or finds the slot taken), and its pending work (the send, then the reveal) is claimed by one
 //! replica at a time until an expiry, after which another replica may take it over.
 
+mod columns;
 mod open;
 pub mod owner;
 mod ports;

@@ -42,14 +42,29 @@ pub trait Sessions {
         at: Timestamp,
         scores: &[FinalScore],
     ) -> Result<Recorded>;
+    /// Closes an unfinished session as `Interrupted`, scored from its stored attempts, in one transaction;
+    /// a session that has ended meanwhile (another replica closed it) is left as it is.
+    fn close_interrupted(&mut self, session: SessionId, at: Timestamp) -> Result<()>;
+    fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>>;
+
     /// Closes every unfinished session that `is_running` says is no longer run by anyone (its process was
-    /// killed) as `Interrupted`, scoring it from its stored attempts. Returns the sessions closed.
+    /// killed) as `close_interrupted` does. Returns the sessions it judged dead.
     fn close_interrupted_sessions(
         &mut self,
         at: Timestamp,
         is_running: &dyn Fn(&SessionRecord) -> bool,
-    ) -> Result<Vec<SessionId>>;
-    fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>>;
+    ) -> Result<Vec<SessionId>> {
+        let dead: Vec<SessionId> = self
+            .unfinished_sessions()?
+            .into_iter()
+            .filter(|session| !is_running(session))
+            .map(|session| session.id)
+            .collect();
+        for &id in &dead {
+            self.close_interrupted(id, at)?;
+        }
+        Ok(dead)
+    }
 }
 
 /// Discord quizzes run from the store: state saved by compare-and-swap, the lease of the replica that drives them, and their effects, recorded with the change that caused them.

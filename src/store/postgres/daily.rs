@@ -10,6 +10,7 @@ use ::postgres::Row;
 use super::*;
 use crate::clock::Timestamp;
 use crate::daily::schedule::{Days, Reveal};
+use crate::store::columns::{picked_column, picked_from, recorded};
 use crate::store::*;
 
 const DAILY_POST_COLUMNS: &str =

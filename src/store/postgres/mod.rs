@@ -100,28 +100,6 @@ impl PgStore {
     }
 }
 
-/// A row count from `INSERT … ON CONFLICT DO NOTHING`: no row means the write was already there.
-fn recorded(inserted: u64) -> Recorded {
-    if inserted > 0 {
-        Recorded::New
-    } else {
-        Recorded::Duplicate
-    }
-}
-
-/// `picked` as stored: choice keys separated by spaces; NULL or empty for none (as in SQLite).
-fn picked_from(column: Option<String>) -> Vec<String> {
-    column
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
-}
-
-fn picked_column(picked: &[String]) -> Option<String> {
-    (!picked.is_empty()).then(|| picked.join(" "))
-}
-
 /// A `BIGINT` count as the interface's `u32` (saturating: a count never exceeds it in practice, and a
 /// store read must not panic).
 fn count_u32(count: i64) -> u32 {

@@ -10,6 +10,7 @@ use ::postgres::Row;
 use super::*;
 use crate::clock::Timestamp;
 use crate::quiz::session::SessionEnd;
+use crate::store::columns::{picked_column, picked_from, recorded};
 use crate::store::*;
 
 pub(super) const SESSION_COLUMNS: &str = "id, channel, started_ms, question_count, owner, ended_ms, end_reason";
@@ -192,40 +193,27 @@ impl Sessions for PgStore {
         })
     }
 
-    /// As SQLite: the sessions `is_running` disowns are listed first, then each is closed in its own
-    /// transaction (another replica may close one first; it is then left as that one closed it).
-    fn close_interrupted_sessions(
-        &mut self,
-        at: Timestamp,
-        is_running: &dyn Fn(&SessionRecord) -> bool,
-    ) -> Result<Vec<SessionId>> {
-        let unfinished: Vec<SessionId> = self
-            .unfinished_sessions()?
-            .into_iter()
-            .filter(|session| !is_running(session))
-            .map(|session| session.id)
-            .collect();
-        for &id in &unfinished {
-            self.write(move |tx| {
-                if lock_session(tx, id)? != Some(None) {
-                    return Ok(());
-                }
-                let rows = tx.query(
-                    "SELECT user_id, count(*) FILTER (WHERE correct) FROM attempts WHERE session_id = $1 GROUP BY user_id",
-                    &[&id],
-                )?;
-                let mut points: Vec<(UserId, u32)> = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    points.push((row.try_get(0)?, count_u32(row.try_get(1)?)));
-                }
-                tx.execute(
-                    "UPDATE sessions SET ended_ms = $2, end_reason = 'interrupted' WHERE id = $1",
-                    &[&id, &at.0],
-                )?;
-                insert_scores(tx, id, &rank_scores(points))
-            })?;
-        }
-        Ok(unfinished)
+    /// Locks the session row first: another replica may close it at the same time; it is then left as that
+    /// one closed it.
+    fn close_interrupted(&mut self, id: SessionId, at: Timestamp) -> Result<()> {
+        self.write(move |tx| {
+            if lock_session(tx, id)? != Some(None) {
+                return Ok(());
+            }
+            let rows = tx.query(
+                "SELECT user_id, count(*) FILTER (WHERE correct) FROM attempts WHERE session_id = $1 GROUP BY user_id",
+                &[&id],
+            )?;
+            let mut points: Vec<(UserId, u32)> = Vec::with_capacity(rows.len());
+            for row in &rows {
+                points.push((row.try_get(0)?, count_u32(row.try_get(1)?)));
+            }
+            tx.execute(
+                "UPDATE sessions SET ended_ms = $2, end_reason = 'interrupted' WHERE id = $1",
+                &[&id, &at.0],
+            )?;
+            insert_scores(tx, id, &rank_scores(points))
+        })
     }
 
     fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>> {

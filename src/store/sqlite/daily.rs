@@ -7,6 +7,7 @@ use super::cards::save_card;
 use super::*;
 use crate::clock::Timestamp;
 use crate::daily::schedule::{Days, Reveal};
+use crate::store::columns::{picked_column, picked_from, recorded};
 use crate::store::*;
 
 fn daily_post_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyPost> {
@@ -130,7 +131,7 @@ impl DailyLog for SqliteStore {
                     claim.until.map(|t| t.0)
                 ],
             )?;
-            Ok(recorded(changed))
+            Ok(recorded(changed as u64))
         })
     }
 
@@ -210,7 +211,7 @@ impl DailyLog for SqliteStore {
             {
                 save_card(tx, answer.user, card)?;
             }
-            Ok(recorded(changed))
+            Ok(recorded(changed as u64))
         })
     }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
-use crate::store::{Recorded, Result, StoreError};
+use crate::store::{Result, StoreError};
 
 mod cards;
 mod daily;
@@ -94,25 +94,4 @@ impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> StoreError {
         StoreError::Backend(error.to_string())
     }
-}
-
-fn recorded(changed: usize) -> Recorded {
-    if changed > 0 {
-        Recorded::New
-    } else {
-        Recorded::Duplicate
-    }
-}
-
-/// `picked` as stored: choice keys separated by spaces; NULL (before schema 5) or empty for none.
-fn picked_from(column: Option<String>) -> Vec<String> {
-    column
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
-}
-
-fn picked_column(picked: &[String]) -> Option<String> {
-    (!picked.is_empty()).then(|| picked.join(" "))
 }

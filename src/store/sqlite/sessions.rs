@@ -7,6 +7,7 @@ use super::cards::save_card;
 use super::*;
 use crate::clock::Timestamp;
 use crate::quiz::session::SessionEnd;
+use crate::store::columns::{picked_column, picked_from, recorded};
 use crate::store::*;
 
 pub(super) fn session_from_row(row: &rusqlite::Row) -> rusqlite::Result<SessionRecord> {
@@ -131,7 +132,7 @@ impl Sessions for SqliteStore {
             {
                 save_card(tx, attempt.user, card)?;
             }
-            Ok(recorded(changed))
+            Ok(recorded(changed as u64))
         })
     }
 
@@ -171,38 +172,26 @@ impl Sessions for SqliteStore {
         Ok(Recorded::New)
     }
 
-    fn close_interrupted_sessions(
-        &mut self,
-        at: Timestamp,
-        is_running: &dyn Fn(&SessionRecord) -> bool,
-    ) -> Result<Vec<SessionId>> {
-        let unfinished: Vec<SessionId> = self
-            .unfinished_sessions()?
-            .into_iter()
-            .filter(|s| !is_running(s))
-            .map(|s| s.id)
-            .collect();
-        for &id in &unfinished {
-            let transaction = self
-                .connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let points: Vec<(UserId, u32)> = {
-                let mut statement = transaction
-                    .prepare("SELECT user_id, SUM(correct) FROM attempts WHERE session_id = ?1 GROUP BY user_id")?;
-                statement
-                    .query_map([id], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as u32)))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
-            let changed = transaction.execute(
-                "UPDATE sessions SET ended_ms = ?2, end_reason = 'interrupted' WHERE id = ?1 AND ended_ms IS NULL",
-                params![id, at.0],
-            )?;
-            if changed > 0 {
-                insert_scores(&transaction, id, &rank_scores(points))?;
-            }
-            transaction.commit()?;
+    fn close_interrupted(&mut self, id: SessionId, at: Timestamp) -> Result<()> {
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let points: Vec<(UserId, u32)> = {
+            let mut statement = transaction
+                .prepare("SELECT user_id, SUM(correct) FROM attempts WHERE session_id = ?1 GROUP BY user_id")?;
+            statement
+                .query_map([id], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as u32)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let changed = transaction.execute(
+            "UPDATE sessions SET ended_ms = ?2, end_reason = 'interrupted' WHERE id = ?1 AND ended_ms IS NULL",
+            params![id, at.0],
+        )?;
+        if changed > 0 {
+            insert_scores(&transaction, id, &rank_scores(points))?;
         }
-        Ok(unfinished)
+        transaction.commit()?;
+        Ok(())
     }
 
     fn scores(&self, session: SessionId) -> Result<Vec<FinalScore>> {
