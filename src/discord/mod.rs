@@ -162,6 +162,11 @@ impl Bot {
         self.commands_registered.load(Ordering::SeqCst)
     }
 
+    /// The counters, gauge and histogram `GET /metrics` exposes.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
+    }
+
     /// Whether shutdown has begun (SIGTERM): the health check then reports the replica not ready.
     pub fn is_shutting_down(&self) -> bool {
         *self.shutdown.borrow()

@@ -176,6 +176,8 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
         "{stats}"
     );
     assert_eq!(daily_posts(&discord).len(), 1);
+    let exposition = started.bot.metrics().exposition(0);
+    assert!(exposition.contains("\ntsumiage_daily_posts_total 1\n"), "{exposition}");
 
     // The daily answer reviewed each member's card: 3003's miss is due for review; a member who did not
     // answer has nothing to review.

@@ -305,6 +305,30 @@ async fn first_health(client: &reqwest::Client, base: &str, serve: &ServeProcess
     }
 }
 
+/// Someone breaks the store under a running replica: not ready, with the reason, and a store error counted;
+/// repaired: ready again.
+async fn a_broken_store_makes_it_unready_until_repaired(client: &reqwest::Client, base: &str, store: &std::path::Path) {
+    let database = rusqlite::Connection::open(store).unwrap();
+    database
+        .execute_batch("ALTER TABLE users RENAME TO users_moved")
+        .unwrap();
+    let (status, _, reason) = get(client, base, "/healthz").await;
+    assert_eq!(status, 503, "{reason}");
+    assert!(
+        reason.starts_with("store unavailable: ") && reason.contains("users"),
+        "{reason}"
+    );
+    assert!(!reason.contains('\n'), "{reason}");
+    let (_, _, broken) = get(client, base, "/metrics").await;
+    // At least the health check's read (a quiz driver of this replica may have failed a call too).
+    let errors = sample(&broken, "tsumiage_store_errors_total");
+    assert!(errors.is_some_and(|errors| errors >= 1.0), "{broken}");
+    database
+        .execute_batch("ALTER TABLE users_moved RENAME TO users")
+        .unwrap();
+    assert_eq!(get(client, base, "/healthz").await.2, "ok");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_serve_http_reports_ready_and_its_metrics_count_a_signed_ask() {
     let discord = FakeDiscord::start().await;
@@ -344,34 +368,30 @@ async fn a_real_serve_http_reports_ready_and_its_metrics_count_a_signed_ask() {
     assert!(reply["data"].to_string().contains("kinesis.md:"), "{reply}");
     assert_eq!(post_signed(&client, &url, &ask, None).await.0, 401);
 
+    // A quiz this replica drives shows in the gauge.
+    let start = slash(
+        &discord,
+        "1002",
+        "quiz",
+        json!([{"name": "start", "type": 1, "options": [{"name": "seconds", "type": 4, "value": 120}]}]),
+    );
+    let (status, reply) = post_signed(&client, &url, &start, Some(sign(&signing_key(), &start))).await;
+    assert_eq!(status, 200, "{reply}");
+
     let (_, _, after) = get(&client, &base, "/metrics").await;
+    assert_eq!(sample(&after, "tsumiage_quizzes_running"), Some(1.0), "{after}");
+    let started = r#"tsumiage_interactions_total{command="quiz_start",outcome="ok"}"#;
+    assert_eq!(sample(&after, started), Some(1.0), "{after}");
     assert_eq!(sample(&after, asked), Some(1.0), "{after}");
     assert_eq!(
         sample(&after, "tsumiage_reply_latency_seconds_count"),
-        Some(1.0),
+        Some(2.0),
         "{after}"
     );
     let unsigned = r#"tsumiage_http_rejected_total{reason="signature"}"#;
     assert_eq!(sample(&after, unsigned), Some(1.0), "{after}");
 
-    // Someone breaks the store under the running bot: not ready, with the reason; repaired: ready again.
-    let database = rusqlite::Connection::open(&store).unwrap();
-    database
-        .execute_batch("ALTER TABLE users RENAME TO users_moved")
-        .unwrap();
-    let (status, _, reason) = get(&client, &base, "/healthz").await;
-    assert_eq!(status, 503, "{reason}");
-    assert!(
-        reason.starts_with("store unavailable: ") && reason.contains("users"),
-        "{reason}"
-    );
-    assert!(!reason.contains('\n'), "{reason}");
-    let (_, _, broken) = get(&client, &base, "/metrics").await;
-    assert_eq!(sample(&broken, "tsumiage_store_errors_total"), Some(1.0), "{broken}");
-    database
-        .execute_batch("ALTER TABLE users_moved RENAME TO users")
-        .unwrap();
-    assert_eq!(get(&client, &base, "/healthz").await.2, "ok");
+    a_broken_store_makes_it_unready_until_repaired(&client, &base, &store).await;
 
     let status = serve.terminate(WAIT).await;
     assert!(status.success(), "{status}:\n{}", serve.stderr());
