@@ -4,6 +4,9 @@
 //! stale or pre-signed request); a PING gets PONG; everything else goes to the same handlers as the
 //! gateway, and the first response is the HTTP response's body. An interaction id seen again inside the
 //! window (a replay) is not run again: it gets the first response once more (see `replay`).
+//!
+//! For operators, unsigned: `GET /healthz` (200 `ok` when ready, else 503 and the reason: `health`) and
+//! `GET /metrics` (the Prometheus text format: `metrics`). Expose only `/interactions` to the internet.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -14,12 +17,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use serenity::interactions_endpoint::Verifier;
 use tokio::net::TcpListener;
 
 use super::interaction::ResponseKind;
+use super::metrics::{self, Rejected};
 use super::replay::{Handled, Seen};
 use super::{Bot, FirstReply, handle};
 
@@ -65,6 +69,8 @@ pub fn router(bot: Arc<Bot>, verifier: Verifier) -> Router {
     Router::new()
         .route("/", post(interaction))
         .route("/interactions", post(interaction))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(exposition))
         .with_state(endpoint)
 }
 
@@ -102,12 +108,29 @@ fn timestamp_is_fresh(timestamp: &str, now_secs: i64, window_secs: i64) -> bool 
         .is_ok_and(|at| now_secs.abs_diff(at) <= window_secs.unsigned_abs())
 }
 
+/// 200 `ok` once notes, index and store are up; 503 and the reason otherwise.
+async fn healthz(State(endpoint): State<Endpoint>) -> Response {
+    match super::health::readiness(&endpoint.bot).await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, reason).into_response(),
+    }
+}
+
+async fn exposition(State(endpoint): State<Endpoint>) -> Response {
+    let bot = &endpoint.bot;
+    let text = bot.metrics.exposition(bot.quizzes.driving());
+    ([(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
+}
+
 async fn interaction(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
+    let rejected = |reason: Rejected| endpoint.bot.metrics.rejected(reason);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(signature), Some(timestamp)) = (header("x-signature-ed25519"), header("x-signature-timestamp")) else {
+        rejected(Rejected::Signature);
         return (StatusCode::UNAUTHORIZED, "missing signature").into_response();
     };
     if endpoint.verifier.verify(signature, timestamp, &body).is_err() {
+        rejected(Rejected::Signature);
         return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
     }
     let now_secs = endpoint.bot.clock.now().millis().div_euclid(1000);
@@ -117,6 +140,7 @@ async fn interaction(State(endpoint): State<Endpoint>, headers: HeaderMap, body:
             now_secs,
             "refused a request whose timestamp is outside the window"
         );
+        rejected(Rejected::Timestamp);
         return (
             StatusCode::UNAUTHORIZED,
             "request timestamp outside the accepted window",
@@ -124,6 +148,7 @@ async fn interaction(State(endpoint): State<Endpoint>, headers: HeaderMap, body:
             .into_response();
     }
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
+        rejected(Rejected::Malformed);
         return (StatusCode::BAD_REQUEST, "not JSON").into_response();
     };
     // Interaction type 1 is Discord's ping.
@@ -135,6 +160,7 @@ async fn interaction(State(endpoint): State<Endpoint>, headers: HeaderMap, body:
         Ok(interaction) => interaction,
         Err(error) => {
             tracing::warn!("unreadable interaction: {error}");
+            rejected(Rejected::Malformed);
             return (StatusCode::BAD_REQUEST, "unreadable interaction").into_response();
         }
     };

@@ -432,6 +432,9 @@ pub(crate) struct Responder {
     token: String,
     application_id: u64,
     first: Option<FirstReply>,
+    /// When the interaction was received, and how long after it the first response went out.
+    received: std::time::Instant,
+    answered_after: Option<std::time::Duration>,
 }
 
 impl Responder {
@@ -442,7 +445,15 @@ impl Responder {
             token: incoming.token.clone(),
             application_id: incoming.application_id,
             first: Some(first),
+            received: std::time::Instant::now(),
+            answered_after: None,
         }
+    }
+
+    /// From receipt to the first response (handed to the HTTP transport, or accepted by the callback
+    /// route); `None` before it is sent.
+    pub fn answered_after(&self) -> Option<std::time::Duration> {
+        self.answered_after
     }
 
     /// The first response; only one is sent.
@@ -461,8 +472,12 @@ impl Responder {
                     tracing::error!("responding to an interaction failed: {error}");
                 }
             }
-            None => tracing::error!("a second first response was attempted and dropped"),
+            None => {
+                tracing::error!("a second first response was attempted and dropped");
+                return;
+            }
         }
+        self.answered_after = Some(self.received.elapsed());
     }
 
     /// Replaces the first response's message (after a defer).

@@ -4,14 +4,17 @@
 //! `views` holds Discord's limits and the posts the engines send; `quiz` (channel quizzes over the store,
 //! by any replica) and `daily` (the daily question's host) are the engines. Two transports share the same
 //! router: the gateway (`gateway`, serenity's client) and HTTP interactions (`http`, Ed25519-verified).
-//! REST calls go through `rest`, which honours 429s. Imports go one way: router → commands → engines →
-//! views → interaction.
+//! REST calls go through `rest`, which honours 429s. `metrics` counts what an operator watches (the router,
+//! the outbox and the store feed it) and `health` tells whether the replica is ready; HTTP mode serves both.
+//! Imports go one way: router → commands → engines → views → interaction.
 
 pub mod commands;
 pub mod daily;
 pub mod gateway;
+pub mod health;
 pub mod http;
 pub(crate) mod interaction;
+pub mod metrics;
 mod outbox;
 mod quiz;
 mod replay;
@@ -54,6 +57,8 @@ pub struct Bot {
     /// Interactions being handled now: shutdown waits for them.
     in_flight: AtomicUsize,
     idle: tokio::sync::Notify,
+    /// What `/metrics` exposes (HTTP mode); the store counts its failures into it.
+    pub(crate) metrics: Arc<metrics::Metrics>,
 }
 
 /// Counts one interaction as in flight until dropped.
@@ -84,10 +89,12 @@ impl Bot {
         // Every question generated now, before the first `/quiz` waits for it.
         library.questions();
         let rest = rest::Rest::new(config.discord.api_base.as_deref(), token);
+        let metrics = Arc::new(metrics::Metrics::new());
+        let store = metrics::CountedStore::new(store.into(), metrics.store_errors());
         Bot {
             config,
             library: RwLock::new(Arc::new(library)),
-            store: Arc::new(Mutex::new(store.into())),
+            store: Arc::new(Mutex::new(Box::new(store))),
             rest,
             application_id: AtomicU64::new(0),
             quizzes: Arc::default(),
@@ -101,6 +108,7 @@ impl Bot {
             daily_changed: Arc::default(),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
+            metrics,
         }
     }
 
@@ -152,6 +160,16 @@ impl Bot {
 
     pub fn commands_registered(&self) -> usize {
         self.commands_registered.load(Ordering::SeqCst)
+    }
+
+    /// The counters, gauge and histogram `GET /metrics` exposes.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
+    }
+
+    /// Whether shutdown has begun (SIGTERM): the health check then reports the replica not ready.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
     }
 
     pub(crate) fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {

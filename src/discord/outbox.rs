@@ -123,6 +123,9 @@ impl Outbox for Bot {
             .as_str()
             .ok_or_else(|| anyhow::anyhow!("Discord returned no message id"))?
             .to_string();
+        if matches!(message, Message::DailyPost { .. }) {
+            self.metrics.daily_post_sent();
+        }
         if let Message::DailyPost {
             schedule,
             slot,

@@ -1,7 +1,8 @@
 //! Which command, button or modal goes to which handler in `commands/`, and how its reply is sent: at
 //! once, or, when the work may outlast `discord.defer_after_ms`, deferred first and then edited in
 //! (Discord's 3 s rule). Every refusal becomes a clear ephemeral message; details go to the log, never to
-//! the user. Shared by both transports (`handle`). Routing (`route`) is pure and unit-tested here.
+//! the user. Shared by both transports (`handle`), which also counts each interaction by route and outcome,
+//! and its reply latency, in the bot's metrics. Routing (`route`) is pure and unit-tested here.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use super::interaction::{
     CustomId, FirstReply, Incoming, Kind, Outcome, QuestionKey, Refusal, Responder, ResponseKind, focused_value,
     string_option, subcommand,
 };
+use super::metrics::Served;
 use super::views::{self, EPHEMERAL};
 use super::{Bot, quiz as quiz_engine};
 use crate::config::Locale;
@@ -34,8 +36,8 @@ enum Route {
     Flag,
     Reload,
     Help,
-    /// An admin command from a member without Manage Server.
-    NeedsManageServer,
+    /// An admin command (named) from a member without Manage Server.
+    NeedsManageServer(&'static str),
     SuggestQuestions,
     SuggestTopics,
     QuizPick {
@@ -56,10 +58,7 @@ enum Route {
 }
 
 fn route_command(name: &str, options: &[CommandDataOption], manage_guild: bool) -> Route {
-    if admin::needs_manage_server(name) && !manage_guild {
-        return Route::NeedsManageServer;
-    }
-    match name {
+    let route = match name {
         "ask" => Route::Ask,
         "answer" => Route::Answer,
         "quiz" => match subcommand(options).0 {
@@ -75,6 +74,38 @@ fn route_command(name: &str, options: &[CommandDataOption], manage_guild: bool) 
         "reload" => Route::Reload,
         "help" => Route::Help,
         _ => Route::Unknown,
+    };
+    if admin::needs_manage_server(name) && !manage_guild {
+        return Route::NeedsManageServer(route.name());
+    }
+    route
+}
+
+impl Route {
+    /// The route's name in the metrics: a fixed word per route, never what the user typed, so the
+    /// label's values are few and known.
+    fn name(&self) -> &'static str {
+        match self {
+            Route::Ask => "ask",
+            Route::Answer => "answer",
+            Route::QuizStart => "quiz_start",
+            Route::QuizStop => "quiz_stop",
+            Route::Leaderboard => "leaderboard",
+            Route::Review => "review",
+            Route::Stats => "stats",
+            Route::Daily => "daily",
+            Route::Flag => "flag",
+            Route::Reload => "reload",
+            Route::Help => "help",
+            Route::NeedsManageServer(command) => command,
+            Route::SuggestQuestions | Route::SuggestTopics => "autocomplete",
+            Route::QuizPick { .. } => "quiz_pick",
+            Route::DailyPick { .. } => "daily_pick",
+            Route::FlagButton(_) => "flag_button",
+            Route::Rank => "answer_modal",
+            Route::Flagged(_) => "flag_modal",
+            Route::Unknown => "unknown",
+        }
     }
 }
 
@@ -107,7 +138,13 @@ pub async fn handle(bot: Arc<Bot>, interaction: Interaction, first: FirstReply) 
         return;
     };
     let mut responder = Responder::new(bot.rest.clone(), &incoming, first);
-    dispatch(&bot, &incoming, &mut responder).await;
+    let route = route(&incoming.kind, incoming.manage_guild);
+    let name = route.name();
+    let served = dispatch(&bot, &incoming, route, &mut responder).await;
+    bot.metrics.interaction(name, served);
+    if let Some(latency) = responder.answered_after() {
+        bot.metrics.reply_latency(latency);
+    }
 }
 
 fn options(incoming: &Incoming) -> &[CommandDataOption] {
@@ -125,10 +162,11 @@ fn field(incoming: &Incoming, id: CustomId) -> String {
     }
 }
 
-async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder) {
+/// Runs the handler `route` names and sends its replies; returns how it ended.
+async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, route: Route, responder: &mut Responder) -> Served {
     let locale = incoming.locale;
     let options = options(incoming);
-    let outcome = match route(&incoming.kind, incoming.manage_guild) {
+    let outcome = match route {
         Route::Ask => {
             let query = string_option(options, "query").unwrap_or_default();
             let work = ask::ask(bot.clone(), locale, query);
@@ -139,33 +177,25 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
             return reply_in_time(bot, responder, locale, false, work).await;
         }
         Route::Reload => return reply_in_time(bot, responder, locale, true, admin::reload(bot.clone(), locale)).await,
-        Route::Answer => return responder.first(ResponseKind::Modal, Some(answer::modal(locale))).await,
-        Route::FlagButton(key) => {
-            return responder
-                .first(ResponseKind::Modal, Some(flag::modal(locale, key)))
-                .await;
-        }
-        Route::Help => {
-            return responder
-                .first(ResponseKind::ChannelMessage, Some(help::help(locale)))
-                .await;
-        }
+        Route::Answer => return answered(responder, ResponseKind::Modal, answer::modal(locale)).await,
+        Route::FlagButton(key) => return answered(responder, ResponseKind::Modal, flag::modal(locale, key)).await,
+        Route::Help => return answered(responder, ResponseKind::ChannelMessage, help::help(locale)).await,
         Route::SuggestQuestions => {
             let choices = flag::questions_matching(bot, &typed(options));
-            return responder.first(ResponseKind::Autocomplete, Some(choices)).await;
+            return answered(responder, ResponseKind::Autocomplete, choices).await;
         }
         Route::SuggestTopics => {
             let choices = views::autocomplete(&quiz::topics_matching(bot, &typed(options)));
-            return responder.first(ResponseKind::Autocomplete, Some(choices)).await;
+            return answered(responder, ResponseKind::Autocomplete, choices).await;
         }
         Route::QuizStart => {
             let outcome = quiz::start(bot, incoming, subcommand(options).1).await;
             let started = outcome.is_ok();
-            send_outcome(responder, locale, outcome).await;
+            let served = send_outcome(responder, locale, outcome).await;
             if started {
                 quiz_engine::begin(bot, incoming);
             }
-            return;
+            return served;
         }
         Route::QuizStop => quiz::stop(bot, incoming).await,
         Route::QuizPick { session, index, label } => quiz::pick_answer(bot, incoming, session, index, label).await,
@@ -176,7 +206,7 @@ async fn dispatch(bot: &Arc<Bot>, incoming: &Incoming, responder: &mut Responder
         Route::Stats => stats::stats(bot, incoming, options),
         Route::Flag => flag::command(bot, incoming, options),
         Route::Flagged(key) => flag::submitted(bot, incoming, &key, &field(incoming, CustomId::ReasonField)),
-        Route::NeedsManageServer => Err(admin::manage_server_needed(locale)),
+        Route::NeedsManageServer(_) => Err(admin::manage_server_needed(locale)),
         Route::Unknown => Err(Refusal::unknown(locale)),
     };
     send_outcome(responder, locale, outcome).await
@@ -187,12 +217,20 @@ fn typed(options: &[CommandDataOption]) -> String {
     focused_value(options).map(|(_, typed)| typed).unwrap_or_default()
 }
 
-async fn send_outcome(responder: &mut Responder, locale: Locale, outcome: Outcome) {
+/// Sends a reply that cannot be refused (a modal, suggestions, the help).
+async fn answered(responder: &mut Responder, kind: ResponseKind, data: serde_json::Value) -> Served {
+    responder.first(kind, Some(data)).await;
+    Served::Ok
+}
+
+async fn send_outcome(responder: &mut Responder, locale: Locale, outcome: Outcome) -> Served {
+    let served = Served::of(&outcome);
     let data = match outcome {
         Ok(data) => data,
         Err(refusal) => views::error(&refusal.text(locale)),
     };
-    responder.first(ResponseKind::ChannelMessage, Some(data)).await
+    responder.first(ResponseKind::ChannelMessage, Some(data)).await;
+    served
 }
 
 /// Runs `work` and replies with what it returns; if it takes longer than `defer_after_ms`, defers first
@@ -203,7 +241,7 @@ async fn reply_in_time(
     locale: Locale,
     ephemeral: bool,
     work: impl std::future::Future<Output = Outcome> + Send + 'static,
-) {
+) -> Served {
     let mut task = tokio::spawn(work);
     let defer_after = Duration::from_millis(bot.config.discord.defer_after_ms);
     // 0 defers every reply at once, however quick its work.
@@ -215,7 +253,9 @@ async fn reply_in_time(
             _ = tokio::time::sleep(defer_after) => None,
         }
     };
-    // A handler that panicked is told in the bot's own language, as any failure outside an interaction.
+    // A handler that panicked failed; it is told in the bot's own language, as any failure outside an
+    // interaction.
+    let served = |joined: &Result<Outcome, tokio::task::JoinError>| joined.as_ref().map_or(Served::Failed, Served::of);
     let flatten = |joined: Result<Outcome, tokio::task::JoinError>| {
         joined.unwrap_or_else(|error| {
             let refusal = Refusal::internal(format!("a handler panicked: {error}"));
@@ -224,8 +264,10 @@ async fn reply_in_time(
     };
     match outcome {
         Some(joined) => {
+            let ended = served(&joined);
             let outcome = flatten(joined).map(|d| if ephemeral { views::make_ephemeral(d) } else { d });
-            send_outcome(responder, locale, outcome).await
+            send_outcome(responder, locale, outcome).await;
+            ended
         }
         None => {
             let flags = if ephemeral {
@@ -234,11 +276,14 @@ async fn reply_in_time(
                 json!({})
             };
             responder.first(ResponseKind::Deferred, Some(flags)).await;
-            let data = match flatten(task.await) {
+            let joined = task.await;
+            let ended = served(&joined);
+            let data = match flatten(joined) {
                 Ok(data) => data,
                 Err(refusal) => views::error(&refusal.text(locale)),
             };
-            responder.edit_original(&data).await
+            responder.edit_original(&data).await;
+            ended
         }
     }
 }
@@ -299,7 +344,11 @@ mod tests {
     #[test]
     fn admin_commands_need_manage_server_on_every_receipt() {
         for name in ["reload", "daily"] {
-            assert_eq!(route(&command(name, vec![]), false), Route::NeedsManageServer, "{name}");
+            assert_eq!(
+                route(&command(name, vec![]), false),
+                Route::NeedsManageServer(name),
+                "{name}"
+            );
         }
         assert_eq!(route(&command("reload", vec![]), true), Route::Reload);
         assert_eq!(route(&command("ask", vec![]), true), Route::Ask);

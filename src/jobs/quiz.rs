@@ -100,6 +100,11 @@ impl Quizzes {
         self.ended.notify_waiters();
     }
 
+    /// How many quizzes this replica drives now (claimed or running).
+    pub fn driving(&self) -> usize {
+        self.lock().len()
+    }
+
     fn is_driving(&self, session: SessionId) -> bool {
         self.lock().contains_key(&session)
     }

@@ -119,6 +119,8 @@ async fn the_post_appears_at_the_set_time_three_members_answer_and_the_reveal_sh
 
     let stem = first_day_posts_on_time_and_takes_one_answer_each(&discord, &clock).await;
     first_reveal_shows_share_streaks_and_reviews(&discord, &clock, &stem).await;
+    let exposition = started.bot.metrics().exposition(0);
+    assert!(exposition.contains("\ntsumiage_daily_posts_total 1\n"), "{exposition}");
     second_day_asks_the_other_question_and_a_miss_resets(&discord, &clock, &stem).await;
     stop_bot(started).await;
 }

@@ -11,6 +11,7 @@ use super::{WAIT, bot, config, slash};
 
 struct Endpoint {
     url: String,
+    bot: Arc<tsumiage::discord::Bot>,
     key: SigningKey,
     discord: FakeDiscord,
     _dir: tempfile::TempDir,
@@ -112,7 +113,7 @@ async fn endpoint() -> Endpoint {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/interactions", listener.local_addr().unwrap());
     tokio::spawn(tsumiage::discord::http::run(
-        bot,
+        bot.clone(),
         verifier,
         listener,
         std::future::pending(),
@@ -121,6 +122,7 @@ async fn endpoint() -> Endpoint {
     discord.wait_commands_registered(1, WAIT).await;
     Endpoint {
         url,
+        bot,
         key,
         discord,
         _dir: dir,
@@ -268,4 +270,142 @@ async fn a_real_serve_http_refuses_stale_and_future_requests_and_runs_a_replay_o
         1
     );
     assert!(!log.contains("http-test-token-never-logged"));
+}
+
+/// The value of the exposition's sample line for `series` (name and labels), if there is one.
+fn sample(exposition: &str, series: &str) -> Option<f64> {
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// `GET base/path`: the status, the `Content-Type` and the body.
+async fn get(client: &reqwest::Client, base: &str, path: &str) -> (u16, String, String) {
+    let response = client.get(format!("{base}{path}")).send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    (status, content_type, response.text().await.unwrap())
+}
+
+/// `GET /healthz` once the process listens (it binds once notes, index and store are loaded).
+async fn first_health(client: &reqwest::Client, base: &str, serve: &ServeProcess) -> (u16, String) {
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(response) = client.get(format!("{base}/healthz")).send().await {
+            return (response.status().as_u16(), response.text().await.unwrap());
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "serve --http never listened:\n{}",
+            serve.stderr()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Someone breaks the store under a running replica: not ready, with the reason, and a store error counted;
+/// repaired: ready again.
+async fn a_broken_store_makes_it_unready_until_repaired(client: &reqwest::Client, base: &str, store: &std::path::Path) {
+    let database = rusqlite::Connection::open(store).unwrap();
+    database
+        .execute_batch("ALTER TABLE users RENAME TO users_moved")
+        .unwrap();
+    let (status, _, reason) = get(client, base, "/healthz").await;
+    assert_eq!(status, 503, "{reason}");
+    assert!(
+        reason.starts_with("store unavailable: ") && reason.contains("users"),
+        "{reason}"
+    );
+    assert!(!reason.contains('\n'), "{reason}");
+    let (_, _, broken) = get(client, base, "/metrics").await;
+    // At least the health check's read (a quiz driver of this replica may have failed a call too).
+    let errors = sample(&broken, "tsumiage_store_errors_total");
+    assert!(errors.is_some_and(|errors| errors >= 1.0), "{broken}");
+    database
+        .execute_batch("ALTER TABLE users_moved RENAME TO users")
+        .unwrap();
+    assert_eq!(get(client, base, "/healthz").await.2, "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_serve_http_reports_ready_and_its_metrics_count_a_signed_ask() {
+    let discord = FakeDiscord::start().await;
+    let address = format!("127.0.0.1:{}", free_port());
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = store_dir.path().join("store.sqlite");
+    let mut serve = ServeProcess::start(
+        &["--http", &address],
+        &discord.base_url(),
+        "http-test-token-never-logged",
+        &[
+            ("DISCORD_PUBLIC_KEY", &public_key_hex()),
+            ("TSUMIAGE_STORE", store.to_str().unwrap()),
+        ],
+    );
+    let base = format!("http://{address}");
+    let client = reqwest::Client::new();
+    assert_eq!(first_health(&client, &base, &serve).await, (200, "ok".to_string()));
+
+    let (status, content_type, before) = get(&client, &base, "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    assert_eq!(sample(&before, "tsumiage_quizzes_running"), Some(0.0), "{before}");
+    assert_eq!(sample(&before, "tsumiage_store_errors_total"), Some(0.0), "{before}");
+    let asked = r#"tsumiage_interactions_total{command="ask",outcome="ok"}"#;
+    assert_eq!(sample(&before, asked), None, "{before}");
+
+    let url = format!("{base}/interactions");
+    let ask = slash(
+        &discord,
+        "1001",
+        "ask",
+        json!([{"name": "query", "type": 3, "value": "Kinesis 保持期間"}]),
+    );
+    let (status, reply) = post_signed(&client, &url, &ask, Some(sign(&signing_key(), &ask))).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["data"].to_string().contains("kinesis.md:"), "{reply}");
+    assert_eq!(post_signed(&client, &url, &ask, None).await.0, 401);
+
+    // A quiz this replica drives shows in the gauge.
+    let start = slash(
+        &discord,
+        "1002",
+        "quiz",
+        json!([{"name": "start", "type": 1, "options": [{"name": "seconds", "type": 4, "value": 120}]}]),
+    );
+    let (status, reply) = post_signed(&client, &url, &start, Some(sign(&signing_key(), &start))).await;
+    assert_eq!(status, 200, "{reply}");
+
+    let (_, _, after) = get(&client, &base, "/metrics").await;
+    assert_eq!(sample(&after, "tsumiage_quizzes_running"), Some(1.0), "{after}");
+    let started = r#"tsumiage_interactions_total{command="quiz_start",outcome="ok"}"#;
+    assert_eq!(sample(&after, started), Some(1.0), "{after}");
+    assert_eq!(sample(&after, asked), Some(1.0), "{after}");
+    assert_eq!(
+        sample(&after, "tsumiage_reply_latency_seconds_count"),
+        Some(2.0),
+        "{after}"
+    );
+    let unsigned = r#"tsumiage_http_rejected_total{reason="signature"}"#;
+    assert_eq!(sample(&after, unsigned), Some(1.0), "{after}");
+
+    a_broken_store_makes_it_unready_until_repaired(&client, &base, &store).await;
+
+    let status = serve.terminate(WAIT).await;
+    assert!(status.success(), "{status}:\n{}", serve.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_shutting_down_reports_not_ready_so_the_balancer_sends_elsewhere() {
+    let endpoint = endpoint().await;
+    let base = endpoint.url.trim_end_matches("/interactions").to_string();
+    let (status, _, body) = get(&endpoint.client, &base, "/healthz").await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    endpoint.bot.shutdown(std::time::Duration::from_secs(1)).await;
+    let (status, _, body) = get(&endpoint.client, &base, "/healthz").await;
+    assert_eq!((status, body.as_str()), (503, "shutting down"));
 }
