@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tsumiage::store::{DailyLog, DailyPostState, SqliteStore};
+use tsumiage::store::DailyPostState;
 
+use super::replica_store::{SharedStore, replica_tests};
 use super::replicas::{Replica, library, posted};
 use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID};
 use super::{MovableClock, WAIT, daily_set, press, utc};
@@ -57,15 +58,12 @@ fn daily_button(post: &Value, label: char) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_reveal_it_once() {
+async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_reveal_it_once(store: &SharedStore) {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
     let clock = Arc::new(MovableClock::default());
     clock.set(utc("2026-11-26T18:00:00Z")); // 03:00 in Tokyo
-    let a = Replica::start_with_clock(&discord, &store, clock.clone());
-    let b = Replica::start_with_clock(&discord, &store, clock.clone());
+    let a = Replica::start_with_clock(&discord, store, clock.clone());
+    let b = Replica::start_with_clock(&discord, store, clock.clone());
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
@@ -116,25 +114,20 @@ async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_re
     assert_eq!(daily_reveals(&discord, &message), 1, "one reveal");
     assert!(reveal.to_string().contains("3 人が回答、正解 2 人 (66%)"), "{reveal}");
     assert_eq!(daily_sends(&discord), 1);
-    let stored = SqliteStore::open(&store)
-        .unwrap()
-        .daily_post(GUILD_ID, "2026-11-27")
-        .unwrap()
-        .unwrap();
+    let stored = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
     assert_eq!(stored.state, DailyPostState::Sent);
     assert_eq!(stored.message_id.as_deref(), Some(message.as_str()));
     assert!(stored.revealed_at.is_some(), "{stored:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves_the_other_to_send_it_once() {
+async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves_the_other_to_send_it_once(
+    store: &SharedStore,
+) {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
     let clock = Arc::new(MovableClock::default());
     clock.set(utc("2026-11-26T18:00:00Z"));
-    let mut a = Replica::start_with_clock(&discord, &store, clock.clone());
-    let b = Replica::start_with_clock(&discord, &store, clock.clone());
+    let mut a = Replica::start_with_clock(&discord, store, clock.clone());
+    let b = Replica::start_with_clock(&discord, store, clock.clone());
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
@@ -158,11 +151,7 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
         })
         .await;
     a.kill();
-    let recorded = SqliteStore::open(&store)
-        .unwrap()
-        .daily_post(GUILD_ID, "2026-11-27")
-        .unwrap()
-        .unwrap();
+    let recorded = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
     assert_eq!(recorded.state, DailyPostState::Recorded, "{recorded:?}");
 
     // B, woken at 09:00:10 by a schedule change: A's claim on the slot is still live (A might only be
@@ -181,11 +170,7 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(daily_messages(&discord).len(), 1);
     assert_eq!(daily_sends(&discord), 1);
-    let stored = SqliteStore::open(&store)
-        .unwrap()
-        .daily_post(GUILD_ID, "2026-11-27")
-        .unwrap()
-        .unwrap();
+    let stored = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
     assert_eq!(stored.state, DailyPostState::Sent, "{stored:?}");
     assert_eq!(stored.message_id.as_deref(), post["id"].as_str());
     // The question A chose is the one B sent.
@@ -199,15 +184,12 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_exactly_one_post() {
+async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_exactly_one_post(store: &SharedStore) {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
     let clock = Arc::new(MovableClock::default());
     clock.set(utc("2026-11-26T18:00:00Z"));
     let client = reqwest::Client::new();
-    let mut first = Replica::start_with_clock(&discord, &store, clock.clone());
+    let mut first = Replica::start_with_clock(&discord, store, clock.clone());
     discord.wait_commands_registered(1, WAIT).await;
     // The post's response is held: Discord creates the message, and the replica is killed before it hears.
     discord.hold_next(&posted(), Duration::from_secs(5));
@@ -231,7 +213,7 @@ async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_e
     // Restarted once the dead replica's claim on the slot (a minute from 09:00) lapsed: the slot is
     // resolved from the channel, not posted again.
     clock.set(utc("2026-11-27T00:01:05Z"));
-    let _second = Replica::start_with_clock(&discord, &store, clock.clone());
+    let _second = Replica::start_with_clock(&discord, store, clock.clone());
     let channel = format!("/channels/{CHANNEL_ID}/messages");
     discord
         .wait_for("the restarted replica reads the channel", WAIT, |r| {
@@ -242,10 +224,7 @@ async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_e
         .await;
     let deadline = std::time::Instant::now() + WAIT;
     let marked = loop {
-        let post = SqliteStore::open(&store)
-            .unwrap()
-            .daily_post(GUILD_ID, "2026-11-27")
-            .unwrap();
+        let post = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap();
         if let Some(post) = post.filter(|p| p.state == DailyPostState::Sent) {
             break post;
         }
@@ -256,3 +235,9 @@ async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_e
     assert_eq!(daily_messages(&discord).len(), 1);
     assert_eq!(marked.message_id.as_deref(), daily_messages(&discord)[0]["id"].as_str());
 }
+
+replica_tests!(
+    two_replicas_post_the_daily_question_once_take_answers_on_either_and_reveal_it_once,
+    a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves_the_other_to_send_it_once,
+    a_replica_killed_after_discord_created_its_post_then_a_restart_yields_exactly_one_post,
+);
