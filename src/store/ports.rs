@@ -156,7 +156,16 @@ pub trait DailyLog {
     fn group_due(&self, guild: &str, now: Timestamp) -> Result<Vec<(String, u32)>>;
 }
 
-/// Everything a backend keeps: what the bot and the CLI hold, as `Box<dyn Store>`.
-pub trait Store: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Send {}
+/// Change counters replicas poll to hear each other: a replica that changed something every replica must
+/// act on (reloaded the notes, changed a daily schedule) bumps its topic; the others see the count move.
+pub trait Signals {
+    /// Counts one more change of `topic` and returns the new count (1 for the first).
+    fn bump(&mut self, topic: Topic) -> Result<u64>;
+    /// How many changes of `topic` were counted so far (0 before the first).
+    fn seen(&self, topic: Topic) -> Result<u64>;
+}
 
-impl<T: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Send> Store for T {}
+/// Everything a backend keeps: what the bot and the CLI hold, as `Box<dyn Store>`.
+pub trait Store: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Signals + Send {}
+
+impl<T: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Signals + Send> Store for T {}

@@ -228,3 +228,23 @@ pub struct LeaderLine {
     pub points: u64,
     pub sessions: u64,
 }
+
+/// What one replica changes and every other must act on (`Signals`): `Notes` after a `/reload`, `Daily`
+/// after a schedule change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Notes,
+    Daily,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 2] = [Topic::Notes, Topic::Daily];
+
+    /// The name stored for the topic.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Notes => "notes",
+            Topic::Daily => "daily",
+        }
+    }
+}

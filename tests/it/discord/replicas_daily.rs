@@ -236,8 +236,47 @@ async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_e
     assert_eq!(marked.message_id.as_deref(), daily_messages(&discord)[0]["id"].as_str());
 }
 
+/// Replicas hear each other: a schedule set through A alone reaches B's scheduler through the store's
+/// change counter. A is killed right after, before the slot is due, so only B can post it, and B's
+/// scheduler, asleep for minutes with no schedule, must have been woken by A's change.
+async fn a_schedule_set_through_one_replica_wakes_the_other_replicas_scheduler(store: &SharedStore) {
+    let discord = FakeDiscord::start().await;
+    let clock = Arc::new(MovableClock::default());
+    clock.set(utc("2026-11-26T18:00:00Z"));
+    let mut a = Replica::start_with_clock(&discord, store, clock.clone());
+    let _b = Replica::start_with_clock(&discord, store, clock.clone());
+    discord.wait_commands_registered(2, WAIT).await;
+    let client = reqwest::Client::new();
+
+    clock.set(utc("2026-11-26T23:59:58Z"));
+    set_daily(
+        &discord,
+        &client,
+        &a,
+        json!([{"name": "time", "type": 3, "value": "09:00"}, {"name": "timezone", "type": 3, "value": "Asia/Tokyo"}]),
+    )
+    .await;
+    a.kill();
+    let post = discord
+        .wait_for("B's daily post", WAIT, |_| daily_messages(&discord).into_iter().next())
+        .await;
+    assert_eq!(daily_sends(&discord), 1);
+    // Marked sent just after Discord answered.
+    let deadline = std::time::Instant::now() + WAIT;
+    let stored = loop {
+        let stored = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap();
+        if let Some(stored) = stored.filter(|p| p.state == DailyPostState::Sent) {
+            break stored;
+        }
+        assert!(std::time::Instant::now() < deadline, "the slot was never marked sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(stored.message_id.as_deref(), post["id"].as_str());
+}
+
 replica_tests!(
     two_replicas_post_the_daily_question_once_take_answers_on_either_and_reveal_it_once,
     a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves_the_other_to_send_it_once,
     a_replica_killed_after_discord_created_its_post_then_a_restart_yields_exactly_one_post,
+    a_schedule_set_through_one_replica_wakes_the_other_replicas_scheduler,
 );

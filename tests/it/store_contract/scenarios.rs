@@ -306,3 +306,37 @@ pub fn the_leaderboard_sums_finished_sessions_best_first(backend: &impl Backend)
     assert!(store.leaders("discord_", 10).is_empty());
     assert!(store.leaders("%", 10).is_empty());
 }
+
+pub fn signals_count_every_bump_per_topic_and_every_handle_sees_them(backend: &impl Backend) {
+    let mut here = backend.handle();
+    let mut there = backend.handle();
+    assert_eq!(
+        (here.seen(Topic::Notes).unwrap(), here.seen(Topic::Daily).unwrap()),
+        (0, 0)
+    );
+    assert_eq!(here.bump(Topic::Daily).unwrap(), 1);
+    assert_eq!(
+        there.bump(Topic::Daily).unwrap(),
+        2,
+        "a bump on another handle adds to the same count"
+    );
+    assert_eq!(here.seen(Topic::Daily).unwrap(), 2);
+    assert_eq!(there.seen(Topic::Notes).unwrap(), 0, "topics count apart");
+    assert_eq!(there.bump(Topic::Notes).unwrap(), 1);
+    assert_eq!(here.seen(Topic::Notes).unwrap(), 1);
+    // Bumps racing from several handles each count once.
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut handle = backend.handle();
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    handle.bump(Topic::Daily).unwrap();
+                }
+            })
+        })
+        .collect();
+    for racer in racers {
+        racer.join().unwrap();
+    }
+    assert_eq!(here.seen(Topic::Daily).unwrap(), 22);
+}
