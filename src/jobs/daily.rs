@@ -26,6 +26,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::daily::schedule::{DailySchedule, Slot};
 use crate::daily::{self, GroupRecord, Streak};
 use crate::quiz::QuizQuestion;
+use crate::store::owner;
 use crate::store::{DailyPost, DailyPostState, Lease, NewDailyPost, Recorded, Store, UserId};
 
 /// Never sleep longer than this in one go: a wall clock that jumps (suspend, NTP) is re-read at least
@@ -222,12 +223,14 @@ pub async fn post_slot<H: Outbox + Questions>(
         }
         Some(post) => {
             // Recorded, not marked sent: its replica is sending it, or died (or failed) before marking it.
+            // A claim of a dead replica of this host (this process before a crash) lapsed already.
+            let lapsed_at = owner::lapse_time(&post.claim, &job.replica, timestamp(now));
             let claimed = lock(&job.store).claim_daily_post(
                 &schedule.guild,
                 slot_id,
                 DailyPostState::Recorded,
                 &job.replica,
-                timestamp(now),
+                lapsed_at,
                 claim_until(now),
             )?;
             if !claimed {
@@ -343,7 +346,7 @@ pub async fn tick<H: Outbox + Questions>(job: &DailyJob<H>, now: DateTime<Utc>) 
                 &post.slot,
                 DailyPostState::Sent,
                 &job.replica,
-                timestamp(now),
+                owner::lapse_time(&post.claim, &job.replica, timestamp(now)),
                 claim_until(now),
             );
             match claimed {

@@ -223,9 +223,15 @@ impl<H: Outbox> QuizJob<H> {
 
     /// Takes or renews this replica's lease on `session`.
     fn renew(&self, session: SessionId) -> Result<bool, StoreError> {
+        self.take_over(session, self.clock.now())
+    }
+
+    /// Takes the lease on `session` as if it were `lapsed_at` (`owner::lapse_time`: later than now when
+    /// its holder was a replica of this host that is gone), until a lease from now.
+    fn take_over(&self, session: SessionId, lapsed_at: Timestamp) -> Result<bool, StoreError> {
         let now = self.clock.now();
         let mut store = lock(&self.store);
-        store.take_lease(session, &self.replica, now, lease_until(self.lease, now))
+        store.take_lease(session, &self.replica, lapsed_at.max(now), lease_until(self.lease, now))
     }
 
     /// The driver of one quiz on the replica holding its lease: renews the lease, ticks the core at each
@@ -493,13 +499,19 @@ impl<H: Outbox> QuizJob<H> {
             };
             let now = self.clock.now();
             let driving = self.drivers.is_driving(quiz.session);
-            match owner::takeover(&quiz, &self.replica, driving, saved.session.next_deadline(), now) {
+            // A lease held by a dead replica of this host (this process before a crash) lapsed already.
+            let lapsed_at = owner::lapse_time(&quiz.lease, &self.replica, now);
+            let mut judged = quiz.clone();
+            if lapsed_at > now {
+                judged.lease.until = Some(now);
+            }
+            match owner::takeover(&judged, &self.replica, driving, saved.session.next_deadline(), now) {
                 Takeover::Leave => {}
                 Takeover::Resume => {
                     let Some(bell) = self.drivers.claim(quiz.session, true) else {
                         continue;
                     };
-                    if self.renew(quiz.session)? {
+                    if self.take_over(quiz.session, lapsed_at)? {
                         tracing::info!(session = quiz.session, from = %quiz.lease.owner, "taking over a quiz whose lease lapsed");
                         tokio::spawn(self.clone().drive(quiz.session, bell));
                     } else {
@@ -508,7 +520,7 @@ impl<H: Outbox> QuizJob<H> {
                 }
                 Takeover::Interrupted => {
                     // The lease first, so no other replica resumes it while it is being closed.
-                    if self.renew(quiz.session)? {
+                    if self.take_over(quiz.session, lapsed_at)? {
                         self.close_stale(quiz.session, saved, now)?;
                         tracing::info!(
                             session = quiz.session,

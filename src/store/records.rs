@@ -22,7 +22,7 @@ pub struct QuizState {
     pub ended: bool,
 }
 
-/// Who drives a quiz's deadlines, and until when, unless renewed.
+/// Who drives a quiz's deadlines (or does a daily slot's pending work), and until when, unless renewed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     pub owner: String,
@@ -196,6 +196,8 @@ pub struct DailyPost {
     pub recorded_at: Timestamp,
     pub sent_at: Option<Timestamp>,
     pub revealed_at: Option<Timestamp>,
+    /// The replica doing its pending work and until when (owner empty, `until` `None`: nobody).
+    pub claim: Lease,
 }
 
 /// A slot about to be recorded: the question chosen for it and the channel it goes to.

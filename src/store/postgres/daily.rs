@@ -12,8 +12,7 @@ use crate::clock::Timestamp;
 use crate::daily::schedule::{Days, Reveal};
 use crate::store::*;
 
-const DAILY_POST_COLUMNS: &str =
-    "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms";
+const DAILY_POST_COLUMNS: &str = "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms, claimed_by, claim_until_ms";
 
 fn daily_post_from_row(row: &Row) -> Result<DailyPost, ::postgres::Error> {
     let state: String = row.try_get(3)?;
@@ -31,6 +30,10 @@ fn daily_post_from_row(row: &Row) -> Result<DailyPost, ::postgres::Error> {
         sent_at: row.try_get::<_, Option<i64>>(6)?.map(Timestamp),
         channel: row.try_get(7)?,
         revealed_at: row.try_get::<_, Option<i64>>(8)?.map(Timestamp),
+        claim: Lease {
+            owner: row.try_get::<_, Option<String>>(9)?.unwrap_or_default(),
+            until: row.try_get::<_, Option<i64>>(10)?.map(Timestamp),
+        },
     })
 }
 

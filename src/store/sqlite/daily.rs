@@ -25,11 +25,14 @@ fn daily_post_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyPost> {
         sent_at: row.get::<_, Option<i64>>(6)?.map(Timestamp),
         channel: row.get(7)?,
         revealed_at: row.get::<_, Option<i64>>(8)?.map(Timestamp),
+        claim: Lease {
+            owner: row.get::<_, Option<String>>(9)?.unwrap_or_default(),
+            until: row.get::<_, Option<i64>>(10)?.map(Timestamp),
+        },
     })
 }
 
-const DAILY_POST_COLUMNS: &str =
-    "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms";
+const DAILY_POST_COLUMNS: &str = "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms, claimed_by, claim_until_ms";
 
 fn daily_answer_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyAnswer> {
     Ok(DailyAnswer {

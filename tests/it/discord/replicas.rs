@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -71,6 +72,22 @@ impl Replica {
         clock: Arc<dyn Clock>,
         on_shutdown: QuizOnShutdown,
     ) -> Replica {
+        // Each replica on a host of its own, as behind a load balancer: one cannot tell from a pid that
+        // another (in this same test process) is gone.
+        static HOSTS: AtomicU64 = AtomicU64::new(0);
+        let host = format!("test-host-{}", HOSTS.fetch_add(1, Ordering::Relaxed));
+        Replica::start_on_host(discord, store, clock, on_shutdown, &host)
+    }
+
+    /// As `start_with`, on the host `host`: a replica started on the host of one that was killed is that
+    /// replica's restart (same host, same pid, another run).
+    pub(super) fn start_on_host(
+        discord: &FakeDiscord,
+        store: &SharedStore,
+        clock: Arc<dyn Clock>,
+        on_shutdown: QuizOnShutdown,
+        host: &str,
+    ) -> Replica {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -83,6 +100,8 @@ impl Replica {
         config.discord.quiz_on_shutdown = on_shutdown;
         let mut bot = Bot::new(config, library(), store.open(), "test-token-never-logged");
         bot.clock = clock.clone();
+        static RUNS: AtomicU64 = AtomicU64::new(1);
+        bot.replica = tsumiage::store::owner::replica_id_on(host, RUNS.fetch_add(1, Ordering::Relaxed));
         let bot = Arc::new(bot);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();

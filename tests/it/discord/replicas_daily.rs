@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tsumiage::config::QuizOnShutdown;
 use tsumiage::store::DailyPostState;
 
 use super::replica_store::{SharedStore, replica_tests};
@@ -185,11 +186,25 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
 }
 
 async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_exactly_one_post(store: &SharedStore) {
+    // Restarted once the dead replica's claim on the slot (a minute from 09:00) lapsed.
+    killed_after_discord_created_its_post_then_restarted_at(store, "2026-11-27T00:01:05Z").await;
+}
+
+/// A lone bot restarted on the same host after a crash takes over its own dead claim at once: five
+/// seconds after 09:00 the claim runs for almost a minute more (longer than this test waits), but it
+/// names a replica of this host whose process is gone (this very pid, under another run's nonce).
+async fn a_restart_on_the_same_host_takes_over_its_own_dead_claim_at_once(store: &SharedStore) {
+    killed_after_discord_created_its_post_then_restarted_at(store, "2026-11-27T00:00:05Z").await;
+}
+
+/// A replica is killed after Discord created its daily post but before it heard back; another is started
+/// at `restart_at`: the slot is resolved from the channel and marked sent, never posted again.
+async fn killed_after_discord_created_its_post_then_restarted_at(store: &SharedStore, restart_at: &str) {
     let discord = FakeDiscord::start().await;
     let clock = Arc::new(MovableClock::default());
     clock.set(utc("2026-11-26T18:00:00Z"));
     let client = reqwest::Client::new();
-    let mut first = Replica::start_with_clock(&discord, store, clock.clone());
+    let mut first = Replica::start_on_host(&discord, store, clock.clone(), QuizOnShutdown::End, "restarted-host");
     discord.wait_commands_registered(1, WAIT).await;
     // The post's response is held: Discord creates the message, and the replica is killed before it hears.
     discord.hold_next(&posted(), Duration::from_secs(5));
@@ -210,10 +225,8 @@ async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_e
         })
         .await;
     first.kill();
-    // Restarted once the dead replica's claim on the slot (a minute from 09:00) lapsed: the slot is
-    // resolved from the channel, not posted again.
-    clock.set(utc("2026-11-27T00:01:05Z"));
-    let _second = Replica::start_with_clock(&discord, store, clock.clone());
+    clock.set(utc(restart_at));
+    let _second = Replica::start_on_host(&discord, store, clock.clone(), QuizOnShutdown::End, "restarted-host");
     let channel = format!("/channels/{CHANNEL_ID}/messages");
     discord
         .wait_for("the restarted replica reads the channel", WAIT, |r| {
@@ -279,4 +292,5 @@ replica_tests!(
     a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves_the_other_to_send_it_once,
     a_replica_killed_after_discord_created_its_post_then_a_restart_yields_exactly_one_post,
     a_schedule_set_through_one_replica_wakes_the_other_replicas_scheduler,
+    a_restart_on_the_same_host_takes_over_its_own_dead_claim_at_once,
 );
