@@ -179,6 +179,7 @@ impl Bot {
         }
         // Before the scheduler first reads the schedules: a change made after that read is acted on.
         crate::jobs::signals::hear_current(&**self);
+        self.record_replica();
         self.start_daily();
         // Quizzes whose replica died (or this process, before a restart) are taken over from the store.
         tokio::spawn(self.quiz_job().sweep());

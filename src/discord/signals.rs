@@ -1,5 +1,6 @@
 //! The bot's side of `jobs::signals`: after a `/reload` or a schedule change it bumps the topic's counter
 //! (`announce`), and when another replica bumped one it reindexes its notes or wakes its daily scheduler.
+//! It also records this replica (build version, store schema) when it starts and as a heartbeat.
 
 use crate::jobs::signals::{Heard, Listener};
 use crate::store::Topic;
@@ -18,6 +19,18 @@ impl Bot {
     }
 }
 
+impl Bot {
+    /// Records this replica, its build version and the store schema in the store (at start, then as a
+    /// heartbeat): what runs on a shared store is there to see.
+    pub(crate) fn record_replica(&self) {
+        let now = self.clock.now();
+        let recorded = self.with_store(|store| store.record_replica(&self.replica, crate::store::BUILD_VERSION, now));
+        if let Err(error) = recorded {
+            tracing::warn!("recording this replica in the store failed: {error}");
+        }
+    }
+}
+
 impl Listener for Bot {
     fn heard(&self) -> &Heard {
         &self.heard
@@ -27,6 +40,10 @@ impl Listener for Bot {
         self.with_store(|store| store.seen(topic))
             .inspect_err(|error| tracing::warn!(topic = topic.as_str(), "reading a change counter failed: {error}"))
             .ok()
+    }
+
+    fn heartbeat(&self) {
+        self.record_replica();
     }
 
     async fn changed(&self, topic: Topic) {

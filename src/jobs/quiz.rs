@@ -26,6 +26,7 @@ use crate::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession,
 use crate::review::Scheduler;
 use crate::review::{AnswerRecord, record_answer};
 use crate::store::owner::{self, Takeover};
+use crate::store::versions;
 use crate::store::{Cas, FinalScore, NewEffect, QuizEffect, SessionId, Store, StoreError};
 
 /// A save that keeps losing to other replicas gives up after this many tries (each reloads first).
@@ -231,6 +232,12 @@ impl<H: Outbox> QuizJob<H> {
     fn take_over(&self, session: SessionId, lapsed_at: Timestamp) -> Result<bool, StoreError> {
         let now = self.clock.now();
         let mut store = lock(&self.store);
+        // Never a quiz a newer build saved: it may hold a state this build misreads.
+        if let Some(quiz) = store.quiz_state(session)?
+            && !versions::allowed(&format!("quiz {session}"), quiz.saved_by.as_deref())
+        {
+            return Ok(false);
+        }
         store.take_lease(session, &self.replica, lapsed_at.max(now), lease_until(self.lease, now))
     }
 

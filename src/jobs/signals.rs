@@ -49,7 +49,12 @@ pub trait Listener: Send + Sync + 'static {
     fn count(&self, topic: Topic) -> Option<u64>;
     /// Acts on a change of `topic` another replica made.
     fn changed(&self, topic: Topic) -> impl Future<Output = ()> + Send;
+    /// Records in the store that this replica is still there (every `HEARTBEAT_POLLS` polls).
+    fn heartbeat(&self);
 }
+
+/// How many polls between two heartbeats: a replica's "last seen" is at most this many periods old.
+pub const HEARTBEAT_POLLS: u32 = 60;
 
 /// Takes the counts stored now as heard. Call it before the jobs first read what the topics cover (the
 /// daily schedules): what those counts counted is then already in what they read, and any later change is
@@ -66,10 +71,15 @@ pub fn hear_current<L: Listener>(host: &L) {
 /// Runs until shutdown: every `period`, acts on each topic whose count moved past what was heard
 /// (`hear_current` first).
 pub async fn run<L: Listener>(host: Arc<L>, period: Duration, mut shutdown: watch::Receiver<bool>) {
+    let mut polls = 0u32;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
             result = shutdown.changed() => if result.is_err() || *shutdown.borrow() { return },
+        }
+        polls = (polls + 1) % HEARTBEAT_POLLS;
+        if polls == 0 {
+            host.heartbeat();
         }
         for topic in Topic::ALL {
             if let Some(count) = host.count(topic)
@@ -126,6 +136,8 @@ mod tests {
         async fn changed(&self, topic: Topic) {
             self.acted.lock().unwrap().push(topic);
         }
+
+        fn heartbeat(&self) {}
     }
 
     #[tokio::test(start_paused = true)]

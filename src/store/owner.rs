@@ -153,6 +153,7 @@ mod tests {
                 until: until.map(Timestamp),
             },
             ended: false,
+            saved_by: None,
         }
     }
 

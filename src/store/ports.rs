@@ -165,7 +165,17 @@ pub trait Signals {
     fn seen(&self, topic: Topic) -> Result<u64>;
 }
 
-/// Everything a backend keeps: what the bot and the CLI hold, as `Box<dyn Store>`.
-pub trait Store: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Signals + Send {}
+/// The replicas that ran on this store: each records its build version and schema when it starts, and
+/// that it is still there while it runs.
+pub trait Replicas {
+    /// Records replica `id` of build `version` as seen at `at` (started then, the first time), with the
+    /// store schema this backend runs.
+    fn record_replica(&mut self, id: &str, version: &str, at: Timestamp) -> Result<()>;
+    /// Every replica recorded, last seen first.
+    fn replicas(&self) -> Result<Vec<ReplicaRecord>>;
+}
 
-impl<T: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Signals + Send> Store for T {}
+/// Everything a backend keeps: what the bot and the CLI hold, as `Box<dyn Store>`.
+pub trait Store: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Signals + Replicas + Send {}
+
+impl<T: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Signals + Replicas + Send> Store for T {}

@@ -20,6 +20,8 @@ pub struct QuizState {
     pub lease: Lease,
     /// The session has ended (its last effects may still be pending).
     pub ended: bool,
+    /// The build version that saved it last (`None`: saved before versions were recorded).
+    pub saved_by: Option<String>,
 }
 
 /// Who drives a quiz's deadlines (or does a daily slot's pending work), and until when, unless renewed.
@@ -198,6 +200,18 @@ pub struct DailyPost {
     pub revealed_at: Option<Timestamp>,
     /// The replica doing its pending work and until when (owner empty, `until` `None`: nobody).
     pub claim: Lease,
+    /// The build version that recorded it (`None`: recorded before versions were).
+    pub saved_by: Option<String>,
+}
+
+/// A bot replica as it recorded itself in the store: its build version and the store schema it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaRecord {
+    pub id: String,
+    pub version: String,
+    pub schema: i64,
+    pub started: Timestamp,
+    pub last_seen: Timestamp,
 }
 
 /// A slot about to be recorded: the question chosen for it and the channel it goes to.

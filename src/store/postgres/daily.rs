@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::daily::schedule::{Days, Reveal};
 use crate::store::*;
 
-const DAILY_POST_COLUMNS: &str = "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms, claimed_by, claim_until_ms";
+const DAILY_POST_COLUMNS: &str = "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms, claimed_by, claim_until_ms, saved_by";
 
 fn daily_post_from_row(row: &Row) -> Result<DailyPost, ::postgres::Error> {
     let state: String = row.try_get(3)?;
@@ -34,6 +34,7 @@ fn daily_post_from_row(row: &Row) -> Result<DailyPost, ::postgres::Error> {
             owner: row.try_get::<_, Option<String>>(9)?.unwrap_or_default(),
             until: row.try_get::<_, Option<i64>>(10)?.map(Timestamp),
         },
+        saved_by: row.try_get(11)?,
     })
 }
 
@@ -141,8 +142,8 @@ impl DailyLog for PgStore {
         let (post, claim) = (post.clone(), claim.clone());
         self.write(move |tx| {
             let inserted = tx.execute(
-                "INSERT INTO daily_posts (guild, slot, channel, question_id, state, recorded_ms, claimed_by, claim_until_ms)
-                 VALUES ($1, $2, $3, $4, 'recorded', $5, $6, $7)
+                "INSERT INTO daily_posts (guild, slot, channel, question_id, state, recorded_ms, claimed_by, claim_until_ms, saved_by)
+                 VALUES ($1, $2, $3, $4, 'recorded', $5, $6, $7, $8)
                  ON CONFLICT (guild, slot) DO NOTHING",
                 &[
                     &post.guild,
@@ -152,6 +153,7 @@ impl DailyLog for PgStore {
                     &post.at.0,
                     &claim.owner,
                     &claim.until.map(|t| t.0),
+                    &BUILD_VERSION,
                 ],
             )?;
             Ok(recorded(inserted))

@@ -14,7 +14,7 @@ use ::postgres::Client;
 use crate::store::{Result, StoreError};
 
 /// The schema this build writes. Each step of `MIGRATIONS` moves the database up one version.
-pub const PG_SCHEMA_VERSION: i64 = 2;
+pub const PG_SCHEMA_VERSION: i64 = 3;
 
 /// `tsum` in ASCII, as the SQLite store's application id: the key of the migration lock.
 const MIGRATION_LOCK: i64 = 0x7473_756d;
@@ -155,6 +155,20 @@ CREATE TABLE signals (
     topic TEXT PRIMARY KEY,
     counter BIGINT NOT NULL
 );
+"#,
+    r#"
+-- Every replica's build version and the store schema it runs, recorded when it starts and while it runs;
+-- and the version that saved each quiz state and daily slot: a replica never drives one a newer build
+-- saved. NULL for records from before.
+CREATE TABLE replicas (
+    id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    schema BIGINT NOT NULL,
+    started_ms BIGINT NOT NULL,
+    last_seen_ms BIGINT NOT NULL
+);
+ALTER TABLE sessions ADD COLUMN saved_by TEXT;
+ALTER TABLE daily_posts ADD COLUMN saved_by TEXT;
 "#,
 ];
 

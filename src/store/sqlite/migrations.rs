@@ -8,7 +8,7 @@ use super::{SqliteStore, classify};
 use crate::store::{Result, StoreError};
 
 /// The schema this build writes. Each step of `MIGRATIONS` moves the file up one version.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// `tsum` in ASCII: tells a tsumiage store from any other SQLite file.
 pub(super) const APPLICATION_ID: i64 = 0x7473_756d;
@@ -165,6 +165,20 @@ CREATE TABLE signals (
     topic TEXT PRIMARY KEY,
     counter INTEGER NOT NULL
 );
+"#,
+    r#"
+-- Every replica's build version and the store schema it runs, recorded when it starts and while it runs;
+-- and the version that saved each quiz state and daily slot: a replica never drives one a newer build
+-- saved. NULL for records from before.
+CREATE TABLE replicas (
+    id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    schema INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL
+);
+ALTER TABLE sessions ADD COLUMN saved_by TEXT;
+ALTER TABLE daily_posts ADD COLUMN saved_by TEXT;
 "#,
 ];
 
