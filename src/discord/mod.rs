@@ -20,6 +20,7 @@ mod quiz;
 mod replay;
 pub mod rest;
 mod router;
+mod signals;
 pub mod views;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -54,6 +55,8 @@ pub struct Bot {
     pub clock: Arc<dyn Clock>,
     /// Wakes the daily scheduler when a schedule changes.
     pub(crate) daily_changed: Arc<tokio::sync::Notify>,
+    /// The change counts (`store::Signals`) this replica made or acted on.
+    pub(crate) heard: crate::jobs::signals::Heard,
     /// Interactions being handled now: shutdown waits for them.
     in_flight: AtomicUsize,
     idle: tokio::sync::Notify,
@@ -106,6 +109,7 @@ impl Bot {
             notes_source: None,
             clock: Arc::new(SystemClock),
             daily_changed: Arc::default(),
+            heard: Default::default(),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
             metrics,
@@ -191,9 +195,15 @@ impl Bot {
             }
             Err(error) => tracing::error!("registering slash commands failed: {error:#}"),
         }
+        // Before the scheduler first reads the schedules: a change made after that read is acted on.
+        crate::jobs::signals::hear_current(&**self);
+        self.record_replica();
         self.start_daily();
         // Quizzes whose replica died (or this process, before a restart) are taken over from the store.
         tokio::spawn(self.quiz_job().sweep());
+        // Another replica's /reload or schedule change, heard through the store.
+        let signals = crate::jobs::signals::POLL;
+        tokio::spawn(crate::jobs::signals::run(self.clone(), signals, self.shutdown_signal()));
         if let Some(source) = self.notes_source.clone()
             && self.config.discord.reload_secs > 0.0
         {

@@ -27,6 +27,7 @@ use crate::daily::schedule::{DailySchedule, Slot};
 use crate::daily::{self, GroupRecord, Streak};
 use crate::quiz::QuizQuestion;
 use crate::store::{DailyPost, DailyPostState, Lease, NewDailyPost, Recorded, Store, UserId};
+use crate::store::{owner, versions};
 
 /// Never sleep longer than this in one go: a wall clock that jumps (suspend, NTP) is re-read at least
 /// this often.
@@ -220,14 +221,25 @@ pub async fn post_slot<H: Outbox + Questions>(
         Some(post) if post.state == DailyPostState::Sent => {
             return Ok(Posted::Sent(post.message_id.unwrap_or_default()));
         }
+        // Recorded by a newer build: left to a replica of that version.
+        Some(post)
+            if !versions::allowed(
+                &format!("daily slot {} {slot_id}", schedule.guild),
+                post.saved_by.as_deref(),
+            ) =>
+        {
+            return Ok(Posted::ClaimedElsewhere);
+        }
         Some(post) => {
             // Recorded, not marked sent: its replica is sending it, or died (or failed) before marking it.
+            // A claim of a dead replica of this host (this process before a crash) lapsed already.
+            let lapsed_at = owner::lapse_time(&post.claim, &job.replica, timestamp(now));
             let claimed = lock(&job.store).claim_daily_post(
                 &schedule.guild,
                 slot_id,
                 DailyPostState::Recorded,
                 &job.replica,
-                timestamp(now),
+                lapsed_at,
                 claim_until(now),
             )?;
             if !claimed {
@@ -337,13 +349,19 @@ pub async fn tick<H: Outbox + Questions>(job: &DailyJob<H>, now: DateTime<Utc>) 
                 next = next.min(at);
                 continue;
             }
+            if !versions::allowed(
+                &format!("daily slot {} {}", post.guild, post.slot),
+                post.saved_by.as_deref(),
+            ) {
+                continue;
+            }
             // One replica reveals: the one that claims it. Another looks again later, in case it dies.
             let claimed = lock(&job.store).claim_daily_post(
                 &schedule.guild,
                 &post.slot,
                 DailyPostState::Sent,
                 &job.replica,
-                timestamp(now),
+                owner::lapse_time(&post.claim, &job.replica, timestamp(now)),
                 claim_until(now),
             );
             match claimed {

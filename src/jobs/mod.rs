@@ -1,6 +1,6 @@
 //! The background loops of a running bot and the engines they drive: posting and revealing the daily
 //! question (`daily`), the quiz replica engine with its drivers and take-over sweep (`quiz`), and the notes
-//! reload (`reload`). Each computes its next deadline from the pure core, sleeps on tokio until then
+//! reload (`reload`), and the listener that hears the other replicas' changes (`signals`). Each computes its next deadline from the pure core, sleeps on tokio until then
 //! (`select!` on that sleep, a notification and shutdown), and works through the store's ports and the
 //! one effects port, `Outbox`, for what reaches the chat. The Discord adapter implements `Outbox` over
 //! REST; tests implement it with a fake, so every engine is tested without serenity.
@@ -10,6 +10,7 @@
 pub mod daily;
 pub mod quiz;
 pub mod reload;
+pub mod signals;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -26,6 +26,7 @@ use crate::quiz::session::{CloseReason, Event, Input, PlayerResult, QuizSession,
 use crate::review::Scheduler;
 use crate::review::{AnswerRecord, record_answer};
 use crate::store::owner::{self, Takeover};
+use crate::store::versions;
 use crate::store::{Cas, FinalScore, NewEffect, QuizEffect, SessionId, Store, StoreError};
 
 /// A save that keeps losing to other replicas gives up after this many tries (each reloads first).
@@ -228,9 +229,21 @@ impl<H: Outbox> QuizJob<H> {
 
     /// Takes or renews this replica's lease on `session`.
     fn renew(&self, session: SessionId) -> Result<bool, StoreError> {
+        self.take_over(session, self.clock.now())
+    }
+
+    /// Takes the lease on `session` as if it were `lapsed_at` (`owner::lapse_time`: later than now when
+    /// its holder was a replica of this host that is gone), until a lease from now.
+    fn take_over(&self, session: SessionId, lapsed_at: Timestamp) -> Result<bool, StoreError> {
         let now = self.clock.now();
         let mut store = lock(&self.store);
-        store.take_lease(session, &self.replica, now, lease_until(self.lease, now))
+        // Never a quiz a newer build saved: it may hold a state this build misreads.
+        if let Some(quiz) = store.quiz_state(session)?
+            && !versions::allowed(&format!("quiz {session}"), quiz.saved_by.as_deref())
+        {
+            return Ok(false);
+        }
+        store.take_lease(session, &self.replica, lapsed_at.max(now), lease_until(self.lease, now))
     }
 
     /// The driver of one quiz on the replica holding its lease: renews the lease, ticks the core at each
@@ -498,13 +511,19 @@ impl<H: Outbox> QuizJob<H> {
             };
             let now = self.clock.now();
             let driving = self.drivers.is_driving(quiz.session);
-            match owner::takeover(&quiz, &self.replica, driving, saved.session.next_deadline(), now) {
+            // A lease held by a dead replica of this host (this process before a crash) lapsed already.
+            let lapsed_at = owner::lapse_time(&quiz.lease, &self.replica, now);
+            let mut judged = quiz.clone();
+            if lapsed_at > now {
+                judged.lease.until = Some(now);
+            }
+            match owner::takeover(&judged, &self.replica, driving, saved.session.next_deadline(), now) {
                 Takeover::Leave => {}
                 Takeover::Resume => {
                     let Some(bell) = self.drivers.claim(quiz.session, true) else {
                         continue;
                     };
-                    if self.renew(quiz.session)? {
+                    if self.take_over(quiz.session, lapsed_at)? {
                         tracing::info!(session = quiz.session, from = %quiz.lease.owner, "taking over a quiz whose lease lapsed");
                         tokio::spawn(self.clone().drive(quiz.session, bell));
                     } else {
@@ -513,7 +532,7 @@ impl<H: Outbox> QuizJob<H> {
                 }
                 Takeover::Interrupted => {
                     // The lease first, so no other replica resumes it while it is being closed.
-                    if self.renew(quiz.session)? {
+                    if self.take_over(quiz.session, lapsed_at)? {
                         self.close_stale(quiz.session, saved, now)?;
                         tracing::info!(
                             session = quiz.session,

@@ -1,7 +1,7 @@
 //! Durable records: users, sessions, every attempt, final scores, spaced-repetition cards, flags on
 //! questions, and the daily question (schedule per guild, posted slots, answers). `records` are the plain
 //! values; `ports` are one small trait per group of records (`Users`, `Sessions`, `LiveQuizzes`, `Cards`,
-//! `Flags`, `DailyLog`), and `Store` is their sum, which the CLI and the bot hold as `Box<dyn Store>`.
+//! `Flags`, `DailyLog`, `Signals`, `Replicas`), and `Store` is their sum, which the CLI and the bot hold as `Box<dyn Store>`.
 //! Backends implement every port with the same meaning (the contract tests in `tests/it/store_contract.rs`
 //! run the same scenarios on both): `sqlite` (the embedded default, one file) and `postgres` (for replicas on
 //! several hosts); `open` picks one from a setting (a file path or a `postgres://` URL).
@@ -31,14 +31,16 @@ mod ports;
 mod postgres;
 mod records;
 mod sqlite;
+pub mod versions;
 
 use std::path::PathBuf;
 
 pub use self::postgres::{PG_SCHEMA_VERSION, PgStore};
 pub use open::{is_postgres_url, open};
-pub use ports::{Cards, DailyLog, Flags, LiveQuizzes, Sessions, Store, Users};
+pub use ports::{Cards, DailyLog, Flags, LiveQuizzes, Replicas, Sessions, Signals, Store, Users};
 pub use records::*;
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+pub use versions::BUILD_VERSION;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

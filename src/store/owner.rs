@@ -4,12 +4,14 @@
 //! deadlines holds a lease (`replica:<pid>:<nonce>` until an expiry it keeps renewing). A lease that lapsed
 //! means its replica died or hung, and another replica takes the quiz over (`takeover`), or closes it as
 //! interrupted when its deadlines passed long ago. The decisions (`takeover`) are pure, with time passed in;
-//! `this_process`, `replica_id` and `still_running` are the only parts that ask the operating system (its
-//! process id, and whether a recorded process is still alive), for the adapters to call.
+//! `this_process`, `replica_id`, `lapse_time` and `still_running` are the only parts that ask the operating system (its
+//! process id and host, and whether a recorded process is still alive), for the adapters to call. A
+//! replica restarted on the same host takes over its dead predecessor's leases and claims at once
+//! (`lapse_time`) instead of waiting for their expiry.
 
 use std::path::Path;
 
-use super::{QuizState, SessionRecord};
+use super::{Lease, QuizState, SessionRecord};
 use crate::clock::Timestamp;
 
 /// A quiz whose next deadline passed longer ago than this when nobody drove it is closed as interrupted
@@ -21,10 +23,58 @@ pub fn this_process() -> String {
     format!("pid:{}", std::process::id())
 }
 
-/// The lease owner id of one bot replica: the pid for the logs, and a nonce so a restarted process (which
-/// may get the same pid) never takes its predecessor's leases for its own.
+/// The lease owner id of one bot replica: its host and pid (for the logs, and so a restart on the same
+/// host can tell its predecessor is gone), and a nonce so a restarted process (which may get the same pid)
+/// never takes its predecessor's leases for its own.
 pub fn replica_id(nonce: u64) -> String {
-    format!("replica:{}:{nonce:x}", std::process::id())
+    replica_id_on(&this_host(), nonce)
+}
+
+/// `replica_id` as if this process ran on `host` (tests run several "hosts" in one process).
+pub fn replica_id_on(host: &str, nonce: u64) -> String {
+    format!("replica:{}:{}:{nonce:x}", host.replace(':', "_"), std::process::id())
+}
+
+/// This machine's name (`/proc/sys/kernel/hostname`, else `$HOSTNAME`), or empty when unknown; a `:`
+/// would break the owner id, so it is replaced.
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|host| host.trim().replace(':', "_"))
+        .unwrap_or_default()
+}
+
+/// Whether lease or claim owner `owner` is a replica on this host (`host`, named so in `me`, this
+/// replica's id) whose process is gone: its pid is not running (`alive` says), or is this process's own
+/// pid under another nonce (a restart that got the same pid, as a container's pid 1 always does). Such a
+/// lease or claim has lapsed now, whatever its expiry says. Owners on other hosts, or on an unknown host,
+/// are never judged here: their expiry decides.
+pub fn gone_from_this_host(owner: &str, me: &str, alive: impl Fn(u32) -> bool) -> bool {
+    let parse = |id: &str| -> Option<(String, u32)> {
+        let rest = id.strip_prefix("replica:")?;
+        let mut parts = rest.rsplitn(3, ':');
+        let _nonce = parts.next()?;
+        let pid = parts.next()?.parse().ok()?;
+        Some((parts.next()?.to_string(), pid))
+    };
+    let (Some((host, pid)), Some((my_host, my_pid))) = (parse(owner), parse(me)) else {
+        return false;
+    };
+    if owner == me || host.is_empty() || host != my_host {
+        return false;
+    }
+    pid == my_pid || !alive(pid)
+}
+
+/// The time at which to take over `lease` held by someone else: `now`, or, when its owner is a replica
+/// of this host that is gone, its expiry if later (the store then sees it as lapsed; should its owner
+/// have renewed it meanwhile, the take still fails).
+pub fn lapse_time(lease: &Lease, me: &str, now: Timestamp) -> Timestamp {
+    match lease.until {
+        Some(until) if until > now && gone_from_this_host(&lease.owner, me, process_alive) => until,
+        _ => now,
+    }
 }
 
 /// Whether a session is still being played: its owner process is alive. Owners that are not processes
@@ -91,7 +141,6 @@ pub fn takeover(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Lease;
 
     fn quiz(owner: &str, until: Option<i64>) -> QuizState {
         QuizState {
@@ -104,6 +153,7 @@ mod tests {
                 until: until.map(Timestamp),
             },
             ended: false,
+            saved_by: None,
         }
     }
 
@@ -156,5 +206,54 @@ mod tests {
             end: None,
         };
         assert!(still_running(&record));
+    }
+
+    #[test]
+    fn a_dead_replica_of_this_host_is_gone_a_live_one_or_another_hosts_is_not() {
+        let me = "replica:box:100:aa";
+        let alive = |pid: u32| pid == 300;
+        assert!(
+            gone_from_this_host("replica:box:200:bb", me, alive),
+            "its pid is not running"
+        );
+        assert!(
+            gone_from_this_host("replica:box:100:bb", me, alive),
+            "a restart that got the same pid"
+        );
+        assert!(!gone_from_this_host("replica:box:300:bb", me, alive), "still running");
+        assert!(
+            !gone_from_this_host("replica:other:200:bb", me, alive),
+            "another host's pids mean nothing here"
+        );
+        assert!(!gone_from_this_host(me, me, alive), "itself");
+        assert!(
+            !gone_from_this_host("replica::200:bb", "replica::100:aa", alive),
+            "unknown host"
+        );
+        assert!(!gone_from_this_host("replica:dead", me, alive), "not a replica id");
+        assert!(!gone_from_this_host("pid:200", me, alive));
+    }
+
+    #[test]
+    fn the_lease_of_a_dead_predecessor_on_this_host_lapses_at_once_a_live_owners_at_its_expiry() {
+        let me = replica_id(1);
+        let now = Timestamp(1_000);
+        // A predecessor with this very pid (as a container's pid 1), under another nonce: gone.
+        let predecessor = Lease {
+            owner: replica_id(2),
+            until: Some(Timestamp(61_000)),
+        };
+        assert_eq!(lapse_time(&predecessor, &me, now), Timestamp(61_000));
+        // Another host's replica, and an expired lease, keep `now`.
+        let elsewhere = Lease {
+            owner: "replica:elsewhere:1:2".into(),
+            until: Some(Timestamp(61_000)),
+        };
+        assert_eq!(lapse_time(&elsewhere, &me, now), now);
+        let expired = Lease {
+            owner: replica_id(2),
+            until: Some(Timestamp(10)),
+        };
+        assert_eq!(lapse_time(&expired, &me, now), now);
     }
 }

@@ -171,7 +171,26 @@ pub trait DailyLog {
     fn group_due(&self, guild: &str, now: Timestamp) -> Result<Vec<(String, u32)>>;
 }
 
-/// Everything a backend keeps: what the bot and the CLI hold, as `Box<dyn Store>`.
-pub trait Store: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Send {}
+/// Change counters replicas poll to hear each other: a replica that changed something every replica must
+/// act on (reloaded the notes, changed a daily schedule) bumps its topic; the others see the count move.
+pub trait Signals {
+    /// Counts one more change of `topic` and returns the new count (1 for the first).
+    fn bump(&mut self, topic: Topic) -> Result<u64>;
+    /// How many changes of `topic` were counted so far (0 before the first).
+    fn seen(&self, topic: Topic) -> Result<u64>;
+}
 
-impl<T: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Send> Store for T {}
+/// The replicas that ran on this store: each records its build version and schema when it starts, and
+/// that it is still there while it runs.
+pub trait Replicas {
+    /// Records replica `id` of build `version` as seen at `at` (started then, the first time), with the
+    /// store schema this backend runs.
+    fn record_replica(&mut self, id: &str, version: &str, at: Timestamp) -> Result<()>;
+    /// Every replica recorded, last seen first.
+    fn replicas(&self) -> Result<Vec<ReplicaRecord>>;
+}
+
+/// Everything a backend keeps: what the bot and the CLI hold, as `Box<dyn Store>`.
+pub trait Store: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Signals + Replicas + Send {}
+
+impl<T: Users + Sessions + LiveQuizzes + Cards + Flags + DailyLog + Signals + Replicas + Send> Store for T {}

@@ -20,9 +20,11 @@ pub struct QuizState {
     pub lease: Lease,
     /// The session has ended (its last effects may still be pending).
     pub ended: bool,
+    /// The build version that saved it last (`None`: saved before versions were recorded).
+    pub saved_by: Option<String>,
 }
 
-/// Who drives a quiz's deadlines, and until when, unless renewed.
+/// Who drives a quiz's deadlines (or does a daily slot's pending work), and until when, unless renewed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     pub owner: String,
@@ -196,6 +198,20 @@ pub struct DailyPost {
     pub recorded_at: Timestamp,
     pub sent_at: Option<Timestamp>,
     pub revealed_at: Option<Timestamp>,
+    /// The replica doing its pending work and until when (owner empty, `until` `None`: nobody).
+    pub claim: Lease,
+    /// The build version that recorded it (`None`: recorded before versions were).
+    pub saved_by: Option<String>,
+}
+
+/// A bot replica as it recorded itself in the store: its build version and the store schema it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaRecord {
+    pub id: String,
+    pub version: String,
+    pub schema: i64,
+    pub started: Timestamp,
+    pub last_seen: Timestamp,
 }
 
 /// A slot about to be recorded: the question chosen for it and the channel it goes to.
@@ -227,4 +243,24 @@ pub struct LeaderLine {
     pub user_name: String,
     pub points: u64,
     pub sessions: u64,
+}
+
+/// What one replica changes and every other must act on (`Signals`): `Notes` after a `/reload`, `Daily`
+/// after a schedule change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Notes,
+    Daily,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 2] = [Topic::Notes, Topic::Daily];
+
+    /// The name stored for the topic.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Notes => "notes",
+            Topic::Daily => "daily",
+        }
+    }
 }

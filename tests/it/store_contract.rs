@@ -181,6 +181,8 @@ macro_rules! every_scenario {
             the_leaderboard_sums_finished_sessions_best_first,
             group_views_count_the_guilds_quizzes_and_daily_answers,
             a_daily_answer_to_a_post_never_recorded_is_refused,
+            signals_count_every_bump_per_topic_and_every_handle_sees_them,
+            replicas_record_their_version_and_saves_carry_the_version_that_saved_them,
         );
     };
 }

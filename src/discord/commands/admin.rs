@@ -40,7 +40,11 @@ pub(crate) fn manage_server_needed(locale: Locale) -> Refusal {
 
 /// `/reload`: reindexes the notes and swaps them in.
 pub(crate) async fn reload(bot: Arc<Bot>, locale: Locale) -> Outcome {
-    match bot.reload_now().await {
+    let reloaded = bot.reload_now().await;
+    if let Ok(Some(_)) = reloaded {
+        bot.announce(crate::store::Topic::Notes);
+    }
+    match reloaded {
         Ok(Some(sections)) => Ok(ephemeral(&match locale {
             Locale::Ja => format!("🔄 ノートを再索引しました ({sections} セクション)。"),
             Locale::En => format!("🔄 Notes reindexed ({sections} sections)."),

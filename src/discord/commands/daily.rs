@@ -185,6 +185,7 @@ pub(crate) async fn command(bot: &Arc<Bot>, incoming: &Incoming, options: &[Comm
             }
             bot.with_store(|s| s.set_daily_schedule(&schedule))?;
             bot.daily_changed.notify_one();
+            bot.announce(crate::store::Topic::Daily);
             Ok(describe(locale, &schedule, now))
         }
         "show" => match current {
@@ -200,6 +201,7 @@ pub(crate) async fn command(bot: &Arc<Bot>, incoming: &Incoming, options: &[Comm
                 schedule.enabled = false;
                 bot.with_store(|s| s.set_daily_schedule(&schedule))?;
                 bot.daily_changed.notify_one();
+                bot.announce(crate::store::Topic::Daily);
             }
             Ok(ephemeral(pick(
                 locale,

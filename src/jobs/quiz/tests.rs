@@ -296,3 +296,34 @@ async fn an_effect_sent_before_a_crash_but_not_marked_is_sent_again_and_lands_on
         [("ask:0".to_string(), Some("m1".to_string()))]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_quiz_saved_by_a_newer_build_is_never_taken_over_even_once_its_lease_lapsed() {
+    let world = World::new();
+    let (a, b) = (world.replica("a"), world.replica("b"));
+    let session = start(&a);
+    assert_eq!(
+        lock(&a.store).quiz_state(session).unwrap().unwrap().saved_by.as_deref(),
+        Some(crate::store::BUILD_VERSION),
+        "the store records the build that saved the state"
+    );
+    // As if A were a newer build: its saves say so.
+    let file = rusqlite::Connection::open(world.dir.path().join("s.sqlite")).unwrap();
+    file.execute("UPDATE sessions SET saved_by = '999.0.0' WHERE id = ?1", [session])
+        .unwrap();
+    world.clock.set(LEASE.as_millis() as i64 * 3);
+    b.sweep_once().unwrap();
+    assert!(
+        !b.drivers.is_driving(session),
+        "B is older: it leaves the quiz to a newer replica"
+    );
+    assert_eq!(lock(&b.store).running_quizzes().unwrap()[0].lease.owner, "replica:a");
+    // Saved by this version again (the newer replicas rolled back): B takes it over.
+    file.execute(
+        "UPDATE sessions SET saved_by = ?2 WHERE id = ?1",
+        rusqlite::params![session, crate::store::BUILD_VERSION],
+    )
+    .unwrap();
+    b.sweep_once().unwrap();
+    assert!(b.drivers.is_driving(session));
+}

@@ -13,8 +13,7 @@ use crate::daily::schedule::{Days, Reveal};
 use crate::store::columns::{picked_column, picked_from, recorded};
 use crate::store::*;
 
-const DAILY_POST_COLUMNS: &str =
-    "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms";
+const DAILY_POST_COLUMNS: &str = "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms, claimed_by, claim_until_ms, saved_by";
 
 fn daily_post_from_row(row: &Row) -> Result<DailyPost, ::postgres::Error> {
     let state: String = row.try_get(3)?;
@@ -32,6 +31,11 @@ fn daily_post_from_row(row: &Row) -> Result<DailyPost, ::postgres::Error> {
         sent_at: row.try_get::<_, Option<i64>>(6)?.map(Timestamp),
         channel: row.try_get(7)?,
         revealed_at: row.try_get::<_, Option<i64>>(8)?.map(Timestamp),
+        claim: Lease {
+            owner: row.try_get::<_, Option<String>>(9)?.unwrap_or_default(),
+            until: row.try_get::<_, Option<i64>>(10)?.map(Timestamp),
+        },
+        saved_by: row.try_get(11)?,
     })
 }
 
@@ -139,8 +143,8 @@ impl DailyLog for PgStore {
         let (post, claim) = (post.clone(), claim.clone());
         self.write(move |tx| {
             let inserted = tx.execute(
-                "INSERT INTO daily_posts (guild, slot, channel, question_id, state, recorded_ms, claimed_by, claim_until_ms)
-                 VALUES ($1, $2, $3, $4, 'recorded', $5, $6, $7)
+                "INSERT INTO daily_posts (guild, slot, channel, question_id, state, recorded_ms, claimed_by, claim_until_ms, saved_by)
+                 VALUES ($1, $2, $3, $4, 'recorded', $5, $6, $7, $8)
                  ON CONFLICT (guild, slot) DO NOTHING",
                 &[
                     &post.guild,
@@ -150,6 +154,7 @@ impl DailyLog for PgStore {
                     &post.at.0,
                     &claim.owner,
                     &claim.until.map(|t| t.0),
+                    &BUILD_VERSION,
                 ],
             )?;
             Ok(recorded(inserted))

@@ -28,6 +28,7 @@ mod flags;
 mod migrations;
 mod quizzes;
 mod sessions;
+mod signals;
 mod users;
 
 use ::postgres::{IsolationLevel, Transaction};

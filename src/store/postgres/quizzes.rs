@@ -13,7 +13,7 @@ use super::*;
 use crate::clock::Timestamp;
 use crate::store::*;
 
-const QUIZ_COLUMNS: &str = "id, channel, version, state, owner, lease_until_ms, ended_ms IS NOT NULL";
+const QUIZ_COLUMNS: &str = "id, channel, version, state, owner, lease_until_ms, ended_ms IS NOT NULL, saved_by";
 
 fn quiz_from_row(row: &Row) -> Result<QuizState, ::postgres::Error> {
     Ok(QuizState {
@@ -26,6 +26,7 @@ fn quiz_from_row(row: &Row) -> Result<QuizState, ::postgres::Error> {
             until: row.try_get::<_, Option<i64>>(5)?.map(Timestamp),
         },
         ended: row.try_get(6)?,
+        saved_by: row.try_get(7)?,
     })
 }
 
@@ -63,8 +64,8 @@ impl LiveQuizzes for PgStore {
         self.write(move |tx| {
             let id = insert_session(tx, &session)?;
             tx.execute(
-                "UPDATE sessions SET state = $2, version = 1, lease_until_ms = $3 WHERE id = $1",
-                &[&id, &state, &lease_until.0],
+                "UPDATE sessions SET state = $2, version = 1, lease_until_ms = $3, saved_by = $4 WHERE id = $1",
+                &[&id, &state, &lease_until.0, &BUILD_VERSION],
             )?;
             insert_effects(tx, id, &effects, session.started_at)?;
             Ok(id)
@@ -114,9 +115,9 @@ impl LiveQuizzes for PgStore {
         self.write(move |tx| {
             // The compare-and-swap: the write lands only on the version it was computed from.
             let changed = tx.execute(
-                "UPDATE sessions SET state = $3, version = version + 1
+                "UPDATE sessions SET state = $3, version = version + 1, saved_by = $4
                  WHERE id = $1 AND version = $2 AND ended_ms IS NULL AND state IS NOT NULL",
-                &[&session, &based_on, &state],
+                &[&session, &based_on, &state, &BUILD_VERSION],
             )?;
             if changed == 0 {
                 return Ok(Cas::Conflict);

@@ -26,11 +26,15 @@ fn daily_post_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyPost> {
         sent_at: row.get::<_, Option<i64>>(6)?.map(Timestamp),
         channel: row.get(7)?,
         revealed_at: row.get::<_, Option<i64>>(8)?.map(Timestamp),
+        claim: Lease {
+            owner: row.get::<_, Option<String>>(9)?.unwrap_or_default(),
+            until: row.get::<_, Option<i64>>(10)?.map(Timestamp),
+        },
+        saved_by: row.get(11)?,
     })
 }
 
-const DAILY_POST_COLUMNS: &str =
-    "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms";
+const DAILY_POST_COLUMNS: &str = "guild, slot, question_id, state, message_id, recorded_ms, sent_ms, channel, revealed_ms, claimed_by, claim_until_ms, saved_by";
 
 fn daily_answer_from_row(row: &rusqlite::Row) -> rusqlite::Result<DailyAnswer> {
     Ok(DailyAnswer {
@@ -118,8 +122,8 @@ impl DailyLog for SqliteStore {
     fn record_daily_post(&mut self, post: &NewDailyPost, claim: &Lease) -> Result<Recorded> {
         self.write(|tx| {
             let changed = tx.execute(
-                "INSERT INTO daily_posts (guild, slot, channel, question_id, state, recorded_ms, claimed_by, claim_until_ms)
-                 VALUES (?1, ?2, ?3, ?4, 'recorded', ?5, ?6, ?7)
+                "INSERT INTO daily_posts (guild, slot, channel, question_id, state, recorded_ms, claimed_by, claim_until_ms, saved_by)
+                 VALUES (?1, ?2, ?3, ?4, 'recorded', ?5, ?6, ?7, ?8)
                  ON CONFLICT (guild, slot) DO NOTHING",
                 params![
                     post.guild,
@@ -128,7 +132,8 @@ impl DailyLog for SqliteStore {
                     post.question_id,
                     post.at.0,
                     claim.owner,
-                    claim.until.map(|t| t.0)
+                    claim.until.map(|t| t.0),
+                    BUILD_VERSION
                 ],
             )?;
             Ok(recorded(changed as u64))

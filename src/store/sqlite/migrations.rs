@@ -8,7 +8,7 @@ use super::{SqliteStore, classify};
 use crate::store::{Result, StoreError};
 
 /// The schema this build writes. Each step of `MIGRATIONS` moves the file up one version.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// `tsum` in ASCII: tells a tsumiage store from any other SQLite file.
 pub(super) const APPLICATION_ID: i64 = 0x7473_756d;
@@ -157,6 +157,28 @@ ALTER TABLE daily_posts ADD COLUMN claim_until_ms INTEGER;
 -- NULL for answers stored before: their letters and `correct` stay as they were.
 ALTER TABLE attempts ADD COLUMN picked TEXT;
 ALTER TABLE daily_answers ADD COLUMN picked TEXT;
+"#,
+    r#"
+-- A change counter per topic ('notes', 'daily'): a replica bumps it after a change every replica must act
+-- on, and the others poll it.
+CREATE TABLE signals (
+    topic TEXT PRIMARY KEY,
+    counter INTEGER NOT NULL
+);
+"#,
+    r#"
+-- Every replica's build version and the store schema it runs, recorded when it starts and while it runs;
+-- and the version that saved each quiz state and daily slot: a replica never drives one a newer build
+-- saved. NULL for records from before.
+CREATE TABLE replicas (
+    id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    schema INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL
+);
+ALTER TABLE sessions ADD COLUMN saved_by TEXT;
+ALTER TABLE daily_posts ADD COLUMN saved_by TEXT;
 "#,
 ];
 

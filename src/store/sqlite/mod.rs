@@ -18,6 +18,7 @@ mod flags;
 mod migrations;
 mod quizzes;
 mod sessions;
+mod signals;
 mod users;
 
 pub use migrations::SCHEMA_VERSION;

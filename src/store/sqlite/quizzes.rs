@@ -32,7 +32,7 @@ fn insert_effects(
     Ok(())
 }
 
-const QUIZ_COLUMNS: &str = "id, channel, version, state, owner, lease_until_ms, ended_ms IS NOT NULL";
+const QUIZ_COLUMNS: &str = "id, channel, version, state, owner, lease_until_ms, ended_ms IS NOT NULL, saved_by";
 
 fn quiz_from_row(row: &rusqlite::Row) -> rusqlite::Result<QuizState> {
     Ok(QuizState {
@@ -45,6 +45,7 @@ fn quiz_from_row(row: &rusqlite::Row) -> rusqlite::Result<QuizState> {
             until: row.get::<_, Option<i64>>(5)?.map(Timestamp),
         },
         ended: row.get(6)?,
+        saved_by: row.get(7)?,
     })
 }
 
@@ -61,8 +62,8 @@ impl LiveQuizzes for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = insert_session(&transaction, session)?;
         transaction.execute(
-            "UPDATE sessions SET state = ?2, version = 1, lease_until_ms = ?3 WHERE id = ?1",
-            params![id, state, lease_until.0],
+            "UPDATE sessions SET state = ?2, version = 1, lease_until_ms = ?3, saved_by = ?4 WHERE id = ?1",
+            params![id, state, lease_until.0, BUILD_VERSION],
         )?;
         insert_effects(&transaction, id, effects, session.started_at)?;
         transaction.commit()?;
@@ -103,9 +104,9 @@ impl LiveQuizzes for SqliteStore {
         self.write(|tx| {
             // The compare-and-swap: the write lands only on the version it was computed from.
             let changed = tx.execute(
-                "UPDATE sessions SET state = ?3, version = version + 1
+                "UPDATE sessions SET state = ?3, version = version + 1, saved_by = ?4
                  WHERE id = ?1 AND version = ?2 AND ended_ms IS NULL AND state IS NOT NULL",
-                params![session, based_on, state],
+                params![session, based_on, state, BUILD_VERSION],
             )?;
             if changed == 0 {
                 return Ok(Cas::Conflict);

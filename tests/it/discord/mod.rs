@@ -9,6 +9,7 @@ mod daily_thread;
 mod http;
 mod lifecycle;
 mod process;
+mod replica_store;
 mod replicas;
 mod replicas_daily;
 pub mod server;

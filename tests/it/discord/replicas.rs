@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -17,7 +18,8 @@ use tsumiage::quiz::library::Library;
 use tsumiage::quiz::session::SessionEnd;
 use tsumiage::search::index::NoteIndex;
 use tsumiage::search::synonyms::Synonyms;
-use tsumiage::store::{LiveQuizzes, Sessions, SqliteStore};
+
+use super::replica_store::{SharedStore, replica_tests};
 
 use super::http::{post_signed, public_key_hex, sign_at, signing_key};
 use super::server::{CHANNEL_ID, FakeDiscord};
@@ -55,16 +57,37 @@ pub(super) struct Replica {
 impl Replica {
     /// A replica serving HTTP interactions on 127.0.0.1, its store at `store` (shared with the others),
     /// on the `FastClock`.
-    fn start(discord: &FakeDiscord, store: &Path) -> Replica {
+    fn start(discord: &FakeDiscord, store: &SharedStore) -> Replica {
         Replica::start_with(discord, store, Arc::new(FastClock), QuizOnShutdown::End)
     }
 
     /// As `start`, reading `clock`, which runs at the real pace (several replicas may share one).
-    pub(super) fn start_with_clock(discord: &FakeDiscord, store: &Path, clock: Arc<dyn Clock>) -> Replica {
+    pub(super) fn start_with_clock(discord: &FakeDiscord, store: &SharedStore, clock: Arc<dyn Clock>) -> Replica {
         Replica::start_with(discord, store, clock, QuizOnShutdown::End)
     }
 
-    fn start_with(discord: &FakeDiscord, store: &Path, clock: Arc<dyn Clock>, on_shutdown: QuizOnShutdown) -> Replica {
+    fn start_with(
+        discord: &FakeDiscord,
+        store: &SharedStore,
+        clock: Arc<dyn Clock>,
+        on_shutdown: QuizOnShutdown,
+    ) -> Replica {
+        // Each replica on a host of its own, as behind a load balancer: one cannot tell from a pid that
+        // another (in this same test process) is gone.
+        static HOSTS: AtomicU64 = AtomicU64::new(0);
+        let host = format!("test-host-{}", HOSTS.fetch_add(1, Ordering::Relaxed));
+        Replica::start_on_host(discord, store, clock, on_shutdown, &host)
+    }
+
+    /// As `start_with`, on the host `host`: a replica started on the host of one that was killed is that
+    /// replica's restart (same host, same pid, another run).
+    pub(super) fn start_on_host(
+        discord: &FakeDiscord,
+        store: &SharedStore,
+        clock: Arc<dyn Clock>,
+        on_shutdown: QuizOnShutdown,
+        host: &str,
+    ) -> Replica {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -75,13 +98,10 @@ impl Replica {
         let fast = clock.sleep_for(Duration::from_secs(1)) < Duration::from_secs(1);
         config.discord.quiz_lease_ms = if fast { LEASE_MS * u64::from(SPEED) } else { LEASE_MS };
         config.discord.quiz_on_shutdown = on_shutdown;
-        let mut bot = Bot::new(
-            config,
-            library(),
-            SqliteStore::open(store).unwrap(),
-            "test-token-never-logged",
-        );
+        let mut bot = Bot::new(config, library(), store.open(), "test-token-never-logged");
         bot.clock = clock.clone();
+        static RUNS: AtomicU64 = AtomicU64::new(1);
+        bot.replica = tsumiage::store::owner::replica_id_on(host, RUNS.fetch_add(1, Ordering::Relaxed));
         let bot = Arc::new(bot);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -261,13 +281,10 @@ async fn wait_scoreboard(discord: &FakeDiscord) {
     tokio::time::sleep(Duration::from_millis(2 * LEASE_MS)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replicas_serve_one_quiz_and_the_survivor_finishes_it_when_the_other_is_killed() {
+async fn two_replicas_serve_one_quiz_and_the_survivor_finishes_it_when_the_other_is_killed(store: &SharedStore) {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
-    let mut a = Replica::start(&discord, &store);
-    let b = Replica::start(&discord, &store);
+    let mut a = Replica::start(&discord, store);
+    let b = Replica::start(&discord, store);
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
@@ -322,7 +339,7 @@ async fn two_replicas_serve_one_quiz_and_the_survivor_finishes_it_when_the_other
     );
 
     // The store agrees: the session ended normally, with the same scores and every attempt recorded once.
-    let store = SqliteStore::open(&store).unwrap();
+    let store = store.open();
     let session = store.session(1).unwrap().unwrap();
     assert_eq!(session.end, Some(SessionEnd::CountReached));
     let points: Vec<u32> = store.scores(1).unwrap().iter().map(|s| s.points).collect();
@@ -335,7 +352,7 @@ async fn two_replicas_serve_one_quiz_and_the_survivor_finishes_it_when_the_other
 /// One replica on `store`, a two-question quiz started by `player`, who answers the first question right.
 async fn one_replica_with_a_quiz_answered_once(
     discord: &FakeDiscord,
-    store: &Path,
+    store: &SharedStore,
     client: &reqwest::Client,
     player: &str,
 ) -> Replica {
@@ -348,13 +365,10 @@ async fn one_replica_with_a_quiz_answered_once(
     replica
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sigterm_with_hand_over_leaves_the_quiz_to_the_other_replica_and_posts_nothing() {
+async fn a_sigterm_with_hand_over_leaves_the_quiz_to_the_other_replica_and_posts_nothing(store: &SharedStore) {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
-    let mut a = Replica::start_with(&discord, &store, Arc::new(FastClock), QuizOnShutdown::HandOver);
-    let b = Replica::start(&discord, &store);
+    let mut a = Replica::start_with(&discord, store, Arc::new(FastClock), QuizOnShutdown::HandOver);
+    let b = Replica::start(&discord, store);
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
@@ -367,8 +381,8 @@ async fn a_sigterm_with_hand_over_leaves_the_quiz_to_the_other_replica_and_posts
     // A is shut down (a rolling restart): it gives the quiz up instead of ending it, so B goes on with it;
     // one scoreboard with both points means A's shutdown neither ended the quiz nor posted a board.
     a.terminate().await;
-    finish_with_both_points(&discord, &client, &b, "6001", &store).await;
-    let store = SqliteStore::open(&store).unwrap();
+    finish_with_both_points(&discord, &client, &b, "6001", store).await;
+    let store = store.open();
     assert!(store.quiz_effects(1).unwrap().iter().all(|e| e.sent_at.is_some()));
 }
 
@@ -380,7 +394,7 @@ async fn finish_with_both_points(
     client: &reqwest::Client,
     replica: &Replica,
     player: &str,
-    store: &Path,
+    store: &SharedStore,
 ) {
     let second = question(discord, 1).await;
     let (right, _) = right_and_wrong(&second);
@@ -388,26 +402,23 @@ async fn finish_with_both_points(
     wait_scoreboard(discord).await;
     let board = assert_each_posted_and_revealed_once(discord, 2);
     assert_eq!(board, format!("1. <@{player}> — 2 pt"), "{board}");
-    let store = SqliteStore::open(store).unwrap();
+    let store = store.open();
     assert_eq!(store.session(1).unwrap().unwrap().end, Some(SessionEnd::CountReached));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_of_the_only_replica_resumes_its_quiz() {
+async fn a_restart_of_the_only_replica_resumes_its_quiz(store: &SharedStore) {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
     let client = reqwest::Client::new();
-    let mut first_run = one_replica_with_a_quiz_answered_once(&discord, &store, &client, "5001").await;
+    let mut first_run = one_replica_with_a_quiz_answered_once(&discord, store, &client, "5001").await;
 
     // Killed and started again on the same store: the quiz goes on where it was.
     first_run.kill();
-    let second_run = Replica::start(&discord, &store);
-    finish_with_both_points(&discord, &client, &second_run, "5001", &store).await;
+    let second_run = Replica::start(&discord, store);
+    finish_with_both_points(&discord, &client, &second_run, "5001", store).await;
 }
 
 /// A real `tsumiage serve --http` process as a replica, on the store at `store`.
-fn serve_process(discord: &FakeDiscord, dir: &Path, store: &Path) -> (std::process::Child, String) {
+fn serve_process(discord: &FakeDiscord, dir: &Path, store: &SharedStore) -> (std::process::Child, String) {
     let notes = dir.join("notes");
     std::fs::create_dir_all(notes.join("questions")).unwrap();
     for (path, text) in [
@@ -442,7 +453,7 @@ fn serve_process(discord: &FakeDiscord, dir: &Path, store: &Path) -> (std::proce
         .env("TSUMIAGE_NOTES", &notes)
         .env("TSUMIAGE_INDEX", dir.join("index"))
         .env("TSUMIAGE_SYNONYMS", dir.join("synonyms.txt"))
-        .env("TSUMIAGE_STORE", store)
+        .env("TSUMIAGE_STORE", store.spec())
         .env("TSUMIAGE_LOCALE", "en")
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(dir.join("serve.log")).unwrap())
@@ -451,13 +462,13 @@ fn serve_process(discord: &FakeDiscord, dir: &Path, store: &Path) -> (std::proce
     (child, format!("http://127.0.0.1:{port}/interactions"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_one_message_per_question() {
+async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_one_message_per_question(
+    store: &SharedStore,
+) {
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
     // Replica A is a real process, on the wall clock; B runs in this test, on the wall clock too.
-    let (mut process, url) = serve_process(&discord, dir.path(), &store);
+    let (mut process, url) = serve_process(&discord, dir.path(), store);
     let a = Replica {
         url,
         clock: Arc::new(SystemClock),
@@ -465,7 +476,7 @@ async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_
         terminate: None,
         served: None,
     };
-    let b = Replica::start_with_clock(&discord, &store, Arc::new(SystemClock));
+    let b = Replica::start_with_clock(&discord, store, Arc::new(SystemClock));
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
@@ -505,14 +516,15 @@ async fn a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quiz_nobody_drove_for_more_than_10_minutes_is_closed_as_interrupted_and_nothing_is_posted() {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
+    // SQLite only: the test edits the stored state in place, with SQLite's JSON functions.
+    let shared = SharedStore::sqlite().unwrap();
+    let store = &shared;
     let client = reqwest::Client::new();
-    let mut first_run = one_replica_with_a_quiz_answered_once(&discord, &store, &client, "7001").await;
+    let mut first_run = one_replica_with_a_quiz_answered_once(&discord, store, &client, "7001").await;
     first_run.kill();
     // As if the machine had been off for a while: the open question's deadline passed 11 minutes ago.
     {
-        let connection = rusqlite::Connection::open(&store).unwrap();
+        let connection = rusqlite::Connection::open(store.sqlite_path().unwrap()).unwrap();
         let long_ago = FastClock.now().millis() - 11 * 60 * 1000;
         let changed = connection
             .execute(
@@ -523,11 +535,11 @@ async fn a_quiz_nobody_drove_for_more_than_10_minutes_is_closed_as_interrupted_a
         assert_eq!(changed, 1);
     }
     let requests_before = discord.requests().len();
-    let _second_run = Replica::start(&discord, &store);
+    let _second_run = Replica::start(&discord, store);
     discord.wait_commands_registered(2, WAIT).await;
     let deadline = Instant::now() + WAIT;
     let closed = loop {
-        let session = SqliteStore::open(&store).unwrap().session(1).unwrap().unwrap();
+        let session = store.open().session(1).unwrap().unwrap();
         if session.end.is_some() {
             break session;
         }
@@ -546,7 +558,7 @@ async fn a_quiz_nobody_drove_for_more_than_10_minutes_is_closed_as_interrupted_a
     assert_eq!(discord.messages(CHANNEL_ID).len(), 1);
     // The answer given to the open question counts; the question asked while nobody was there is no
     // one's miss. The pending effects are dropped, so no replica comes back to the quiz.
-    let store = SqliteStore::open(&store).unwrap();
+    let store = store.open();
     assert!(store.running_quizzes().unwrap().is_empty());
     let attempts = store.attempts(1).unwrap();
     assert_eq!(
@@ -561,3 +573,10 @@ async fn a_quiz_nobody_drove_for_more_than_10_minutes_is_closed_as_interrupted_a
         [1]
     );
 }
+
+replica_tests!(
+    two_replicas_serve_one_quiz_and_the_survivor_finishes_it_when_the_other_is_killed,
+    a_sigterm_with_hand_over_leaves_the_quiz_to_the_other_replica_and_posts_nothing,
+    a_restart_of_the_only_replica_resumes_its_quiz,
+    a_kill_9_of_a_serve_process_while_its_question_post_is_in_flight_gives_one_message_per_question,
+);

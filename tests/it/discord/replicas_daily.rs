@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tsumiage::store::{DailyLog, DailyPostState, SqliteStore};
+use tsumiage::config::QuizOnShutdown;
+use tsumiage::store::DailyPostState;
 
+use super::replica_store::{SharedStore, replica_tests};
 use super::replicas::{Replica, library, posted};
 use super::server::{CHANNEL_ID, FakeDiscord, GUILD_ID};
 use super::{MovableClock, WAIT, daily_set, press, utc};
@@ -57,15 +59,12 @@ fn daily_button(post: &Value, label: char) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_reveal_it_once() {
+async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_reveal_it_once(store: &SharedStore) {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
     let clock = Arc::new(MovableClock::default());
     clock.set(utc("2026-11-26T18:00:00Z")); // 03:00 in Tokyo
-    let a = Replica::start_with_clock(&discord, &store, clock.clone());
-    let b = Replica::start_with_clock(&discord, &store, clock.clone());
+    let a = Replica::start_with_clock(&discord, store, clock.clone());
+    let b = Replica::start_with_clock(&discord, store, clock.clone());
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
@@ -116,25 +115,20 @@ async fn two_replicas_post_the_daily_question_once_take_answers_on_either_and_re
     assert_eq!(daily_reveals(&discord, &message), 1, "one reveal");
     assert!(reveal.to_string().contains("3 人が回答、正解 2 人 (66%)"), "{reveal}");
     assert_eq!(daily_sends(&discord), 1);
-    let stored = SqliteStore::open(&store)
-        .unwrap()
-        .daily_post(GUILD_ID, "2026-11-27")
-        .unwrap()
-        .unwrap();
+    let stored = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
     assert_eq!(stored.state, DailyPostState::Sent);
     assert_eq!(stored.message_id.as_deref(), Some(message.as_str()));
     assert!(stored.revealed_at.is_some(), "{stored:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves_the_other_to_send_it_once() {
+async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves_the_other_to_send_it_once(
+    store: &SharedStore,
+) {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
     let clock = Arc::new(MovableClock::default());
     clock.set(utc("2026-11-26T18:00:00Z"));
-    let mut a = Replica::start_with_clock(&discord, &store, clock.clone());
-    let b = Replica::start_with_clock(&discord, &store, clock.clone());
+    let mut a = Replica::start_with_clock(&discord, store, clock.clone());
+    let b = Replica::start_with_clock(&discord, store, clock.clone());
     discord.wait_commands_registered(2, WAIT).await;
     let client = reqwest::Client::new();
 
@@ -158,11 +152,7 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
         })
         .await;
     a.kill();
-    let recorded = SqliteStore::open(&store)
-        .unwrap()
-        .daily_post(GUILD_ID, "2026-11-27")
-        .unwrap()
-        .unwrap();
+    let recorded = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
     assert_eq!(recorded.state, DailyPostState::Recorded, "{recorded:?}");
 
     // B, woken at 09:00:10 by a schedule change: A's claim on the slot is still live (A might only be
@@ -181,11 +171,7 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(daily_messages(&discord).len(), 1);
     assert_eq!(daily_sends(&discord), 1);
-    let stored = SqliteStore::open(&store)
-        .unwrap()
-        .daily_post(GUILD_ID, "2026-11-27")
-        .unwrap()
-        .unwrap();
+    let stored = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap().unwrap();
     assert_eq!(stored.state, DailyPostState::Sent, "{stored:?}");
     assert_eq!(stored.message_id.as_deref(), post["id"].as_str());
     // The question A chose is the one B sent.
@@ -199,15 +185,26 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_exactly_one_post() {
+async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_exactly_one_post(store: &SharedStore) {
+    // Restarted once the dead replica's claim on the slot (a minute from 09:00) lapsed.
+    killed_after_discord_created_its_post_then_restarted_at(store, "2026-11-27T00:01:05Z").await;
+}
+
+/// A lone bot restarted on the same host after a crash takes over its own dead claim at once: five
+/// seconds after 09:00 the claim runs for almost a minute more (longer than this test waits), but it
+/// names a replica of this host whose process is gone (this very pid, under another run's nonce).
+async fn a_restart_on_the_same_host_takes_over_its_own_dead_claim_at_once(store: &SharedStore) {
+    killed_after_discord_created_its_post_then_restarted_at(store, "2026-11-27T00:00:05Z").await;
+}
+
+/// A replica is killed after Discord created its daily post but before it heard back; another is started
+/// at `restart_at`: the slot is resolved from the channel and marked sent, never posted again.
+async fn killed_after_discord_created_its_post_then_restarted_at(store: &SharedStore, restart_at: &str) {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store.sqlite");
     let clock = Arc::new(MovableClock::default());
     clock.set(utc("2026-11-26T18:00:00Z"));
     let client = reqwest::Client::new();
-    let mut first = Replica::start_with_clock(&discord, &store, clock.clone());
+    let mut first = Replica::start_on_host(&discord, store, clock.clone(), QuizOnShutdown::End, "restarted-host");
     discord.wait_commands_registered(1, WAIT).await;
     // The post's response is held: Discord creates the message, and the replica is killed before it hears.
     discord.hold_next(&posted(), Duration::from_secs(5));
@@ -228,10 +225,8 @@ async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_e
         })
         .await;
     first.kill();
-    // Restarted once the dead replica's claim on the slot (a minute from 09:00) lapsed: the slot is
-    // resolved from the channel, not posted again.
-    clock.set(utc("2026-11-27T00:01:05Z"));
-    let _second = Replica::start_with_clock(&discord, &store, clock.clone());
+    clock.set(utc(restart_at));
+    let _second = Replica::start_on_host(&discord, store, clock.clone(), QuizOnShutdown::End, "restarted-host");
     let channel = format!("/channels/{CHANNEL_ID}/messages");
     discord
         .wait_for("the restarted replica reads the channel", WAIT, |r| {
@@ -242,10 +237,7 @@ async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_e
         .await;
     let deadline = std::time::Instant::now() + WAIT;
     let marked = loop {
-        let post = SqliteStore::open(&store)
-            .unwrap()
-            .daily_post(GUILD_ID, "2026-11-27")
-            .unwrap();
+        let post = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap();
         if let Some(post) = post.filter(|p| p.state == DailyPostState::Sent) {
             break post;
         }
@@ -256,3 +248,49 @@ async fn a_replica_killed_after_discord_created_its_post_then_a_restart_yields_e
     assert_eq!(daily_messages(&discord).len(), 1);
     assert_eq!(marked.message_id.as_deref(), daily_messages(&discord)[0]["id"].as_str());
 }
+
+/// Replicas hear each other: a schedule set through A alone reaches B's scheduler through the store's
+/// change counter. A is killed right after, before the slot is due, so only B can post it, and B's
+/// scheduler, asleep for minutes with no schedule, must have been woken by A's change.
+async fn a_schedule_set_through_one_replica_wakes_the_other_replicas_scheduler(store: &SharedStore) {
+    let discord = FakeDiscord::start().await;
+    let clock = Arc::new(MovableClock::default());
+    clock.set(utc("2026-11-26T18:00:00Z"));
+    let mut a = Replica::start_with_clock(&discord, store, clock.clone());
+    let _b = Replica::start_with_clock(&discord, store, clock.clone());
+    discord.wait_commands_registered(2, WAIT).await;
+    let client = reqwest::Client::new();
+
+    clock.set(utc("2026-11-26T23:59:58Z"));
+    set_daily(
+        &discord,
+        &client,
+        &a,
+        json!([{"name": "time", "type": 3, "value": "09:00"}, {"name": "timezone", "type": 3, "value": "Asia/Tokyo"}]),
+    )
+    .await;
+    a.kill();
+    let post = discord
+        .wait_for("B's daily post", WAIT, |_| daily_messages(&discord).into_iter().next())
+        .await;
+    assert_eq!(daily_sends(&discord), 1);
+    // Marked sent just after Discord answered.
+    let deadline = std::time::Instant::now() + WAIT;
+    let stored = loop {
+        let stored = store.open().daily_post(GUILD_ID, "2026-11-27").unwrap();
+        if let Some(stored) = stored.filter(|p| p.state == DailyPostState::Sent) {
+            break stored;
+        }
+        assert!(std::time::Instant::now() < deadline, "the slot was never marked sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(stored.message_id.as_deref(), post["id"].as_str());
+}
+
+replica_tests!(
+    two_replicas_post_the_daily_question_once_take_answers_on_either_and_reveal_it_once,
+    a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves_the_other_to_send_it_once,
+    a_replica_killed_after_discord_created_its_post_then_a_restart_yields_exactly_one_post,
+    a_schedule_set_through_one_replica_wakes_the_other_replicas_scheduler,
+    a_restart_on_the_same_host_takes_over_its_own_dead_claim_at_once,
+);

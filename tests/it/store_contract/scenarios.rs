@@ -306,3 +306,82 @@ pub fn the_leaderboard_sums_finished_sessions_best_first(backend: &impl Backend)
     assert!(store.leaders("discord_", 10).is_empty());
     assert!(store.leaders("%", 10).is_empty());
 }
+
+pub fn signals_count_every_bump_per_topic_and_every_handle_sees_them(backend: &impl Backend) {
+    let mut here = backend.handle();
+    let mut there = backend.handle();
+    assert_eq!(
+        (here.seen(Topic::Notes).unwrap(), here.seen(Topic::Daily).unwrap()),
+        (0, 0)
+    );
+    assert_eq!(here.bump(Topic::Daily).unwrap(), 1);
+    assert_eq!(
+        there.bump(Topic::Daily).unwrap(),
+        2,
+        "a bump on another handle adds to the same count"
+    );
+    assert_eq!(here.seen(Topic::Daily).unwrap(), 2);
+    assert_eq!(there.seen(Topic::Notes).unwrap(), 0, "topics count apart");
+    assert_eq!(there.bump(Topic::Notes).unwrap(), 1);
+    assert_eq!(here.seen(Topic::Notes).unwrap(), 1);
+    // Bumps racing from several handles each count once.
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut handle = backend.handle();
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    handle.bump(Topic::Daily).unwrap();
+                }
+            })
+        })
+        .collect();
+    for racer in racers {
+        racer.join().unwrap();
+    }
+    assert_eq!(here.seen(Topic::Daily).unwrap(), 22);
+}
+
+pub fn replicas_record_their_version_and_saves_carry_the_version_that_saved_them(backend: &impl Backend) {
+    let mut store = backend.handle();
+    let other = backend.handle();
+    store.record_replica("replica:h:1:a", "0.1.0", Timestamp(10)).unwrap();
+    store.record_replica("replica:h:2:b", "0.2.0", Timestamp(20)).unwrap();
+    store.record_replica("replica:h:1:a", "0.1.0", Timestamp(30)).unwrap();
+    let replicas = other.replicas().unwrap();
+    let seen: Vec<(&str, &str, i64, i64)> = replicas
+        .iter()
+        .map(|r| (r.id.as_str(), r.version.as_str(), r.started.0, r.last_seen.0))
+        .collect();
+    assert_eq!(
+        seen,
+        [("replica:h:1:a", "0.1.0", 10, 30), ("replica:h:2:b", "0.2.0", 20, 20)]
+    );
+    assert!(replicas.iter().all(|r| r.schema > 0), "{replicas:?}");
+
+    let session = NewSession {
+        channel: "discord:1:2".into(),
+        started_at: Timestamp(0),
+        question_count: 1,
+        owner: "replica:h:1:a".into(),
+    };
+    let id = store.start_quiz(&session, Timestamp(100), "{}", &[]).unwrap();
+    assert_eq!(
+        other.quiz_state(id).unwrap().unwrap().saved_by.as_deref(),
+        Some(BUILD_VERSION)
+    );
+    let post = NewDailyPost {
+        guild: "g".into(),
+        slot: "2026-01-01".into(),
+        channel: "c".into(),
+        question_id: "q".into(),
+        at: Timestamp(0),
+    };
+    let claim = Lease {
+        owner: "replica:h:1:a".into(),
+        until: Some(Timestamp(60)),
+    };
+    store.record_daily_post(&post, &claim).unwrap();
+    let stored = other.daily_post("g", "2026-01-01").unwrap().unwrap();
+    assert_eq!(stored.saved_by.as_deref(), Some(BUILD_VERSION));
+    assert_eq!(stored.claim, claim, "the slot's claim is read back");
+}
