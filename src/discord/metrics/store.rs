@@ -157,6 +157,16 @@ forward!(DailyLog {
     fn group_due(&self, guild: &str, now: Timestamp) -> Result<Vec<(String, u32)>>;
 });
 
+forward!(Signals {
+    fn bump(&mut self, topic: Topic) -> Result<u64>;
+    fn seen(&self, topic: Topic) -> Result<u64>;
+});
+
+forward!(Replicas {
+    fn record_replica(&mut self, id: &str, version: &str, at: Timestamp) -> Result<()>;
+    fn replicas(&self) -> Result<Vec<ReplicaRecord>>;
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
