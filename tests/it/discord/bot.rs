@@ -108,7 +108,21 @@ fn button_for(question: &Value, label: char) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quiz_with_three_players_ends_with_the_right_scoreboard() {
-    let running = start_with(|_| {}).await;
+    three_players(&start_with(|_| {}).await).await;
+}
+
+/// The same gateway quiz, picks, reveals, scoreboard and `/leaderboard`, on a fresh PostgreSQL database
+/// (skipped, with the store contract's one notice, when no server is set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_quiz_with_three_players_ends_with_the_right_scoreboard() {
+    let Some(database) = super::replica_store::SharedStore::postgres() else {
+        return;
+    };
+    three_players(&super::start_on(Some(database.open()), |_| {}).await).await;
+}
+
+/// Three players, two questions: the scoreboard ranks them and `/leaderboard` reads the store.
+async fn three_players(running: &super::Running) {
     let discord = &running.discord;
     // 2 questions, 20 "seconds" of 100 ms each.
     let sent = slash(

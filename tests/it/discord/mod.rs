@@ -112,11 +112,24 @@ pub fn spawn_gateway(
 }
 
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Running {
+    start_on(None, adjust).await
+}
+
+/// A gateway bot against a local Discord, on `store` (`None`: an SQLite file in the test's temp dir).
+pub async fn start_on(store: Option<Box<dyn tsumiage::store::Store>>, adjust: impl FnOnce(&mut Config)) -> Running {
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(&discord.base_url());
     adjust(&mut config);
-    let bot = Arc::new(bot(config, &dir));
+    let bot = match store {
+        None => bot(config, &dir),
+        Some(store) => {
+            let mut bot = Bot::new(config, library(), store, "test-token-never-logged");
+            bot.clock = Arc::new(FastClock);
+            bot
+        }
+    };
+    let bot = Arc::new(bot);
     let (stop, task) = spawn_gateway(&bot);
     discord.wait_ready(WAIT).await;
     discord.wait_commands_registered(1, WAIT).await;
