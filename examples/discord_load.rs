@@ -297,7 +297,7 @@ const GROUP_QUIZ: players::Plan = players::Plan {
     first_channel: 1,
 };
 
-/// The group-quiz phase: the ping floor, one channel alone (the baseline), then 50 channels at once, on
+/// The group-quiz phase: the ping floor, one channel alone (the baseline, same shape, six questions), then 50 channels at once, on
 /// two replicas sharing the store `store` (a new SQLite file when `None`).
 async fn quiz_phase(store: Option<String>, counts: &replica::LogCounts) -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -327,9 +327,11 @@ async fn quiz_phase(store: Option<String>, counts: &replica::LogCounts) -> Resul
     );
     group_quiz::ping_floor(&table, 50, 50).await; // warm-up
     let floor = group_quiz::ping_floor(&table, 500, 100).await;
+    // Twice the questions, for a baseline of some 40 presses rather than 20.
     let single = players::Plan {
         channels: 1,
         first_channel: 0,
+        questions: 2 * GROUP_QUIZ.questions,
         ..GROUP_QUIZ
     };
     let single = group_quiz::run(&table, single, &store, counts).await?;
