@@ -5,9 +5,22 @@
 //! local server (the floor of any reply) and `/help` (the whole gateway → handler → REST path with a handler
 //! that does nothing but reply), so `/ask`'s figures read as ratios.
 //!
-//! `cargo run --release --example discord_load -- [SECONDS_PER_PHASE]` (default 10, at most 30). Never run
-//! by `cargo test`.
+//! The group-quiz phase (`group_quiz`): two HTTP-interactions replicas sharing one store (SQLite, or
+//! PostgreSQL with `--store postgres://…`), 50 channels each running a quiz, five players a channel pressing
+//! answer buttons through either replica; press-to-reply latency against a single channel's, answers lost
+//! or doubled (checked in the store), and compare-and-swap saves retried.
+//!
+//! `cargo run --release --example discord_load -- [SECONDS_PER_PHASE] [--phases all|commands|quiz]
+//! [--store FILE|postgres://URL]` (seconds: default 10, at most 30; the store also from
+//! `TSUMIAGE_LOAD_STORE`, else a new SQLite file). Never run by `cargo test`.
 
+// The crate root of an example resolves modules beside it: this tool's own sit in `discord_load/`.
+#[path = "discord_load/group_quiz.rs"]
+mod group_quiz;
+#[path = "discord_load/players.rs"]
+mod players;
+#[path = "discord_load/replica.rs"]
+mod replica;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/server.rs"]
 mod server;
@@ -39,6 +52,7 @@ const QUERIES: [&str; 6] = [
     "S3 の整合性",
 ];
 
+#[derive(Clone)]
 struct Figures {
     label: String,
     sent: usize,
@@ -166,13 +180,32 @@ async fn http_baseline(discord: &FakeDiscord, rate: u32, seconds: u64) -> Figure
     figures(format!("HTTP round trip at {rate}/s"), total, latencies, 0)
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() -> Result<()> {
-    let seconds: u64 = match std::env::args().nth(1) {
-        Some(arg) => arg.parse().context("SECONDS_PER_PHASE must be a whole number")?,
-        None => 10,
-    }
-    .clamp(1, 30);
+/// The phases to run.
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Phases {
+    All,
+    /// The slash-command phases (`/help`, `/ask` over the gateway).
+    Commands,
+    /// The group-quiz phase (two HTTP replicas, one store).
+    Quiz,
+}
+
+#[derive(clap::Parser)]
+#[command(about = "Load on the Discord adapter, against the local Discord")]
+struct Args {
+    /// Seconds per rate in the slash-command phases (1 to 30).
+    #[arg(default_value_t = 10)]
+    seconds_per_phase: u64,
+    #[arg(long, value_enum, default_value_t = Phases::All)]
+    phases: Phases,
+    /// The group-quiz phase's store: a file (SQLite) or a postgres:// URL (a fresh database: the check
+    /// reads back the sessions of this run). Default: TSUMIAGE_LOAD_STORE, else a new SQLite file.
+    #[arg(long)]
+    store: Option<String>,
+}
+
+/// The shipped notes as the bot loads them, and their number of sections.
+fn shipped_library() -> Result<(Library, usize)> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let notes = tsumiage::notes::load_dir(&root.join("notes")).context("the shipped notes")?;
     let index = NoteIndex::in_memory(&notes)?;
@@ -181,8 +214,35 @@ async fn main() -> Result<()> {
         Some(&root.join("config/glossary-en-ja.txt")),
     )?;
     let sections = index.meta.sections;
-    let library = Library::new(notes, index, synonyms);
+    Ok((Library::new(notes, index, synonyms), sections))
+}
 
+fn print_rows(rows: &[Figures]) {
+    println!(
+        "{:<32} {:>6} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "phase", "sent", "answered", "deferred", "p50 ms", "p99 ms", "max ms"
+    );
+    for row in rows {
+        println!(
+            "{:<32} {:>6} {:>8} {:>8} {:>9} {:>9} {:>9}",
+            row.label,
+            row.sent,
+            row.answered,
+            row.deferred,
+            ms(row.p50),
+            ms(row.p99),
+            ms(row.max)
+        );
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
+}
+
+/// `/help` and `/ask` over the gateway at each rate, with the HTTP floor.
+async fn command_phases(seconds: u64) -> Result<()> {
+    let (library, sections) = shipped_library()?;
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir()?;
     let mut config = Config::default();
@@ -210,25 +270,9 @@ async fn main() -> Result<()> {
         rows.push(phase(&discord, "help", rate, seconds).await);
         rows.push(phase(&discord, "ask", rate, seconds).await);
     }
-    println!(
-        "{:<26} {:>6} {:>8} {:>8} {:>9} {:>9} {:>9}",
-        "phase", "sent", "answered", "deferred", "p50 ms", "p99 ms", "max ms"
-    );
-    for row in &rows {
-        println!(
-            "{:<26} {:>6} {:>8} {:>8} {:>9} {:>9} {:>9}",
-            row.label,
-            row.sent,
-            row.answered,
-            row.deferred,
-            ms(row.p50),
-            ms(row.p99),
-            ms(row.max)
-        );
-    }
+    print_rows(&rows);
     for chunk in rows.chunks(3) {
         let [http, help, ask] = chunk else { continue };
-        let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
         println!(
             "{}: /ask p99 = {:.1}x /help p99, {:.1}x HTTP round trip p99",
             ask.label,
@@ -238,5 +282,76 @@ async fn main() -> Result<()> {
     }
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(15), run).await;
+    Ok(())
+}
+
+/// The group quiz's shape: per quiz, three questions of 8 seconds, answered within the first 3 seconds
+/// (so a press made late under load still lands before the deadline); channels start 40 ms apart.
+const GROUP_QUIZ: players::Plan = players::Plan {
+    channels: 50,
+    players: 5,
+    questions: 3,
+    seconds: 8,
+    spread: Duration::from_secs(3),
+    stagger: Duration::from_millis(40),
+    first_channel: 1,
+};
+
+/// The group-quiz phase: the ping floor, one channel alone (the baseline, same shape, six questions), then 50 channels at once, on
+/// two replicas sharing the store `store` (a new SQLite file when `None`).
+async fn quiz_phase(store: Option<String>, counts: &replica::LogCounts) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = match store {
+        Some(store) => store,
+        None => dir.path().join("store.sqlite").to_string_lossy().into_owned(),
+    };
+    let backend = if tsumiage::store::is_postgres_url(&store) {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let discord = Arc::new(FakeDiscord::start().await);
+    let (first, sections) = shipped_library()?;
+    let a = replica::Replica::start(0, &discord, &store, first)?;
+    let b = replica::Replica::start(1, &discord, &store, shipped_library()?.0)?;
+    discord.wait_commands_registered(2, Duration::from_secs(30)).await;
+    let table = Arc::new(players::Table {
+        discord,
+        urls: [a.url.clone(), b.url.clone()],
+        client: reqwest::Client::new(),
+    });
+    println!(
+        "tsumiage group-quiz load on {backend}: {} cores, shipped notes ({sections} sections), load average {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        group_quiz::load_average()
+    );
+    group_quiz::ping_floor(&table, 50, 50).await; // warm-up
+    let floor = group_quiz::ping_floor(&table, 500, 100).await;
+    // Twice the questions, for a baseline of some 40 presses rather than 20.
+    let single = players::Plan {
+        channels: 1,
+        first_channel: 0,
+        questions: 2 * GROUP_QUIZ.questions,
+        ..GROUP_QUIZ
+    };
+    let single = group_quiz::run(&table, single, &store, counts).await?;
+    let group = group_quiz::run(&table, GROUP_QUIZ, &store, counts).await?;
+    group_quiz::print(backend, &floor, &[&single, &group]);
+    a.stop(Duration::from_secs(15)).await;
+    b.stop(Duration::from_secs(15)).await;
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<()> {
+    let args = <Args as clap::Parser>::parse();
+    let counts = replica::install_log();
+    if args.phases != Phases::Quiz {
+        command_phases(args.seconds_per_phase.clamp(1, 30)).await?;
+    }
+    if args.phases != Phases::Commands {
+        let store = args.store.or_else(|| std::env::var("TSUMIAGE_LOAD_STORE").ok());
+        quiz_phase(store, &counts).await?;
+    }
     Ok(())
 }
