@@ -237,10 +237,12 @@ impl<H: Outbox> QuizJob<H> {
     fn take_over(&self, session: SessionId, lapsed_at: Timestamp) -> Result<bool, StoreError> {
         let now = self.clock.now();
         let mut store = lock(&self.store);
-        // Never a quiz a newer build saved: it may hold a state this build misreads.
+        // Never a quiz a newer build saved: it may hold a state this build misreads. A lease this replica
+        // holds on it is given up now, so a newer replica's sweep takes the quiz at once.
         if let Some(quiz) = store.quiz_state(session)?
             && !versions::allowed(&format!("quiz {session}"), quiz.saved_by.as_deref())
         {
+            store.release_lease(session, &self.replica, now)?;
             return Ok(false);
         }
         store.take_lease(session, &self.replica, lapsed_at.max(now), lease_until(self.lease, now))

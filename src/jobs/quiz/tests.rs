@@ -326,4 +326,14 @@ async fn a_quiz_saved_by_a_newer_build_is_never_taken_over_even_once_its_lease_l
     .unwrap();
     b.sweep_once().unwrap();
     assert!(b.drivers.is_driving(session));
+    // A newer build saves it again while B drives it: B's next renewal gives the lease up at once.
+    file.execute("UPDATE sessions SET saved_by = '999.0.0' WHERE id = ?1", [session])
+        .unwrap();
+    assert!(!b.renew(session).unwrap());
+    let lease = lock(&b.store).running_quizzes().unwrap()[0].lease.clone();
+    assert_eq!(
+        lease.until,
+        Some(b.clock.now()),
+        "released, not left to expire: {lease:?}"
+    );
 }
