@@ -380,9 +380,20 @@ async fn a_real_serve_http_reports_ready_and_its_metrics_count_a_signed_ask() {
     let (status, reply) = post_signed(&client, &url, &start, Some(sign(&signing_key(), &start))).await;
     assert_eq!(status, 200, "{reply}");
 
-    let (_, _, after) = get(&client, &base, "/metrics").await;
-    assert_eq!(sample(&after, "tsumiage_quizzes_running"), Some(1.0), "{after}");
+    // An interaction is counted once its reply is out, which is after the HTTP response reached us: the
+    // scrape waits for it.
     let started = r#"tsumiage_interactions_total{command="quiz_start",outcome="ok"}"#;
+    let waiting = std::time::Instant::now();
+    let after = loop {
+        let (_, _, after) = get(&client, &base, "/metrics").await;
+        let counted =
+            sample(&after, started).is_some() && sample(&after, "tsumiage_reply_latency_seconds_count") == Some(2.0);
+        if counted || waiting.elapsed() > WAIT {
+            break after;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(sample(&after, "tsumiage_quizzes_running"), Some(1.0), "{after}");
     assert_eq!(sample(&after, started), Some(1.0), "{after}");
     assert_eq!(sample(&after, asked), Some(1.0), "{after}");
     assert_eq!(
