@@ -39,10 +39,6 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// with the same enforced nonce: Discord returns the first message.)
 pub const CLAIM_FOR: Duration = Duration::from_secs(60);
 
-pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
-    Timestamp::from_utc(at)
-}
-
 /// How far back "recent" answers go when choosing what the group gets wrong.
 const RECENT_DAYS: i64 = 60;
 
@@ -93,11 +89,11 @@ impl<H: Outbox + Questions> DailyJob<H> {
         for post in posts {
             *record.posted.entry(post.question_id).or_default() += 1;
         }
-        let since = timestamp(now - chrono::Duration::days(RECENT_DAYS));
+        let since = Timestamp::from_utc(now - chrono::Duration::days(RECENT_DAYS));
         for (question, right, total) in store.group_recent(guild, since)? {
             record.recent.insert(question, (right, total));
         }
-        record.due = store.group_due(guild, timestamp(now))?.into_iter().collect();
+        record.due = store.group_due(guild, Timestamp::from_utc(now))?.into_iter().collect();
         Ok(record)
     }
 
@@ -204,7 +200,7 @@ pub enum Posted {
 }
 
 fn claim_until(now: DateTime<Utc>) -> Timestamp {
-    timestamp(now + chrono::Duration::from_std(CLAIM_FOR).unwrap_or_default())
+    Timestamp::from_utc(now + chrono::Duration::from_std(CLAIM_FOR).unwrap_or_default())
 }
 
 /// Posts a slot exactly once, whichever replica gets to it first.
@@ -233,7 +229,7 @@ pub async fn post_slot<H: Outbox + Questions>(
         Some(post) => {
             // Recorded, not marked sent: its replica is sending it, or died (or failed) before marking it.
             // A claim of a dead replica of this host (this process before a crash) lapsed already.
-            let lapsed_at = owner::lapse_time(&post.claim, &job.replica, timestamp(now));
+            let lapsed_at = owner::lapse_time(&post.claim, &job.replica, Timestamp::from_utc(now));
             let claimed = lock(&job.store).claim_daily_post(
                 &schedule.guild,
                 slot_id,
@@ -252,7 +248,7 @@ pub async fn post_slot<H: Outbox + Questions>(
             let wanted = marker(&schedule.guild, slot_id);
             if let Some(message) = job.host.find(&target.channel, &wanted).await? {
                 tracing::info!(guild = %schedule.guild, slot = slot_id, "daily post found in the channel: marking it sent");
-                lock(&job.store).mark_daily_sent(&schedule.guild, slot_id, &message, timestamp(now))?;
+                lock(&job.store).mark_daily_sent(&schedule.guild, slot_id, &message, Timestamp::from_utc(now))?;
                 return Ok(Posted::Sent(message));
             }
             post.question_id
@@ -269,7 +265,7 @@ pub async fn post_slot<H: Outbox + Questions>(
                 slot: slot_id.to_string(),
                 channel: schedule.channel.clone(),
                 question_id: question.clone(),
-                at: timestamp(now),
+                at: Timestamp::from_utc(now),
             };
             let claim = Lease {
                 owner: job.replica.clone(),
@@ -282,7 +278,7 @@ pub async fn post_slot<H: Outbox + Questions>(
         }
     };
     let message = job.send(&target, slot_id, &question).await?;
-    lock(&job.store).mark_daily_sent(&schedule.guild, slot_id, &message, timestamp(now))?;
+    lock(&job.store).mark_daily_sent(&schedule.guild, slot_id, &message, Timestamp::from_utc(now))?;
     tracing::info!(guild = %schedule.guild, slot = slot_id, question, "daily question posted");
     Ok(Posted::Sent(message))
 }
@@ -361,7 +357,7 @@ pub async fn tick<H: Outbox + Questions>(job: &DailyJob<H>, now: DateTime<Utc>) 
                 &post.slot,
                 DailyPostState::Sent,
                 &job.replica,
-                owner::lapse_time(&post.claim, &job.replica, timestamp(now)),
+                owner::lapse_time(&post.claim, &job.replica, Timestamp::from_utc(now)),
                 claim_until(now),
             );
             match claimed {
@@ -378,7 +374,8 @@ pub async fn tick<H: Outbox + Questions>(job: &DailyJob<H>, now: DateTime<Utc>) 
             }
             match job.reveal(schedule, post).await {
                 Ok(()) => {
-                    let marked = lock(&job.store).mark_daily_revealed(&schedule.guild, &post.slot, timestamp(now));
+                    let marked =
+                        lock(&job.store).mark_daily_revealed(&schedule.guild, &post.slot, Timestamp::from_utc(now));
                     if let Err(error) = marked {
                         tracing::error!("recording a reveal failed: {error:#}");
                     }

@@ -18,7 +18,7 @@ use crate::daily::schedule::{self, DailySchedule, Days, Reveal};
 use crate::discord::Bot;
 use crate::discord::interaction::{Incoming, Outcome, Refusal, player_name, subcommand};
 use crate::discord::views::{BLUE, CONTENT_MAX, Embed, ephemeral, make_ephemeral, message, pick, truncate};
-use crate::jobs::daily::{self as daily_job, Posted, timestamp};
+use crate::jobs::daily::{self as daily_job, Posted};
 use crate::quiz::{Answer, QuizQuestion};
 use crate::review::{self, Scheduler};
 use crate::store::{DailyAnswer, Recorded};
@@ -264,7 +264,7 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, slot: &str,
         return Err(Refusal::unknown(locale));
     };
     let guild = guild.to_string();
-    let now = bot.clock.utc();
+    let now = bot.clock.now();
     let mut store = bot.store.lock().unwrap_or_else(|e| e.into_inner());
     let post = store
         .daily_post(&guild, slot)?
@@ -297,14 +297,14 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, slot: &str,
     }
     let checked = question.check(&answer);
     let correct = checked.verdict.scores();
-    let user = store.user(&player_name(incoming.user_id), timestamp(now))?;
+    let user = store.user(&player_name(incoming.user_id), now)?;
     // The answer also reviews the member's card for the question: a miss comes back in `/review`.
     let answered = review::Answered {
         user,
         question_id: &question.id,
         verdict: checked.verdict,
         timing: review::Timing::Untimed,
-        at: timestamp(now),
+        at: now,
     };
     let card = review::card_after(&**store, &Scheduler::default(), &answered)?;
     let answered = DailyAnswer {
@@ -314,7 +314,7 @@ pub(crate) async fn pick_answer(bot: &Arc<Bot>, incoming: &Incoming, slot: &str,
         answer: answer.display(),
         picked: question.picked_keys(&answer),
         correct,
-        answered_at: timestamp(now),
+        answered_at: now,
     };
     if store.record_daily_answer(&answered, Some(&card))? == Recorded::Duplicate {
         let previous = store

@@ -25,7 +25,7 @@ impl TokioClock {
 impl Clock for TokioClock {
     fn now(&self) -> Timestamp {
         let elapsed = tokio::time::Instant::now().duration_since(self.at);
-        timestamp(self.start).plus_millis(elapsed.as_millis() as i64)
+        Timestamp::from_utc(self.start).plus_millis(elapsed.as_millis() as i64)
     }
 }
 
@@ -233,11 +233,11 @@ async fn a_slot_another_replica_recorded_is_left_to_it_until_its_claim_lapses_th
         slot: "2026-11-27".into(),
         channel: "c".into(),
         question_id: "q-other".into(),
-        at: timestamp(utc("2026-11-27T00:00:00Z")),
+        at: Timestamp::from_utc(utc("2026-11-27T00:00:00Z")),
     };
     let claim = Lease {
         owner: "replica:dead".into(),
-        until: Some(timestamp(utc("2026-11-27T00:01:00Z"))),
+        until: Some(Timestamp::from_utc(utc("2026-11-27T00:01:00Z"))),
     };
     host.with_store(|s| s.record_daily_post(&post, &claim)).unwrap();
     let clock = Arc::new(TokioClock::starting_at(utc("2026-11-27T00:00:01Z")));
@@ -312,7 +312,10 @@ async fn a_schedule_change_wakes_the_sleeping_task_and_shutdown_stops_it() {
     wait(51).await;
     assert_eq!(host.slots_posted(), ["2026-11-27"]);
     let post_sent = host.with_store(|s| s.daily_post("g", "2026-11-27")).unwrap().unwrap();
-    assert_eq!(post_sent.sent_at, Some(timestamp(utc("2026-11-26T21:01:00Z"))));
+    assert_eq!(
+        post_sent.sent_at,
+        Some(Timestamp::from_utc(utc("2026-11-26T21:01:00Z")))
+    );
     running.stop_and_join().await;
 }
 
@@ -354,7 +357,7 @@ async fn the_post_goes_out_with_its_marker_and_the_reveal_tells_the_outbox_who_a
     assert_eq!(host.messages.lock().unwrap()[0].2, marker("g", "2026-11-27"));
     host.with_store(|s| {
         s.set_daily_schedule(&tokyo_nine())?;
-        let user = s.user("discord:5", timestamp(nine))?;
+        let user = s.user("discord:5", Timestamp::from_utc(nine))?;
         let answer = DailyAnswer {
             guild: "g".into(),
             slot: "2026-11-27".into(),
@@ -362,7 +365,7 @@ async fn the_post_goes_out_with_its_marker_and_the_reveal_tells_the_outbox_who_a
             answer: "B".into(),
             picked: vec![],
             correct: true,
-            answered_at: timestamp(nine),
+            answered_at: Timestamp::from_utc(nine),
         };
         s.record_daily_answer(&answer, None)
     })
