@@ -47,6 +47,19 @@ async fn set_daily(discord: &FakeDiscord, client: &reqwest::Client, replica: &Re
     assert!(shown.to_string().contains("Asia/Tokyo"), "{shown}");
 }
 
+/// Sets the daily question for 09:00 Tokyo through `replica`, the shared clock 0.4 s before it.
+async fn set_nine_in_tokyo_just_before_nine(
+    discord: &FakeDiscord,
+    client: &reqwest::Client,
+    replica: &Replica,
+    clock: &MovableClock,
+) {
+    clock.set(utc("2026-11-26T23:59:59.600Z"));
+    let options =
+        json!([{"name": "time", "type": 3, "value": "09:00"}, {"name": "timezone", "type": 3, "value": "Asia/Tokyo"}]);
+    set_daily(discord, client, replica, options).await;
+}
+
 /// The daily post's button for `label` (`d:<slot>:<label>`).
 fn daily_button(post: &Value, label: char) -> String {
     post["components"][0]["components"]
@@ -135,14 +148,7 @@ async fn a_replica_killed_between_recording_the_daily_post_and_sending_it_leaves
     // Set through A only: A's scheduler posts at 09:00, and Discord rate-limits that post for 30 s. A
     // has recorded the slot and waits to send it; it is killed there.
     discord.rate_limit_next(&posted(), 30.0);
-    clock.set(utc("2026-11-26T23:59:59.600Z"));
-    set_daily(
-        &discord,
-        &client,
-        &a,
-        json!([{"name": "time", "type": 3, "value": "09:00"}, {"name": "timezone", "type": 3, "value": "Asia/Tokyo"}]),
-    )
-    .await;
+    set_nine_in_tokyo_just_before_nine(&discord, &client, &a, &clock).await;
     let path = posted();
     discord
         .wait_for("A's rate-limited post", WAIT, |r| {
@@ -208,14 +214,7 @@ async fn killed_after_discord_created_its_post_then_restarted_at(store: &SharedS
     discord.wait_commands_registered(1, WAIT).await;
     // The post's response is held: Discord creates the message, and the replica is killed before it hears.
     discord.hold_next(&posted(), Duration::from_secs(5));
-    clock.set(utc("2026-11-26T23:59:59.600Z"));
-    set_daily(
-        &discord,
-        &client,
-        &first,
-        json!([{"name": "time", "type": 3, "value": "09:00"}, {"name": "timezone", "type": 3, "value": "Asia/Tokyo"}]),
-    )
-    .await;
+    set_nine_in_tokyo_just_before_nine(&discord, &client, &first, &clock).await;
     let path = posted();
     discord
         .wait_for("the held post", WAIT, |r| {
